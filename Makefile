@@ -1,0 +1,63 @@
+# Every target builds what it needs from nothing: a fresh clone and `make test` is all CI does.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The collection must be importable as ansible_collections.procall.msteams (reference/tooling.md);
+# a relative symlink under .build/ gives that without moving the repo.
+COLLECTIONS := $(CURDIR)/.build/collections
+COLLECTION_LINK := .build/collections/ansible_collections/procall/msteams
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PYTHONPATH := $(COLLECTIONS):$(CURDIR)
+PYTEST_ARGS ?=
+
+.PHONY: help venv collection-link test lint ruff yamllint ansible-lint sanity units demo emulator build clean
+
+help:
+	@echo "make demo   - onboarding + secret rotation against the Graph emulator and simulated UCServer hosts"
+	@echo "make test   - every check: ruff, yamllint, ansible-lint, ansible-test sanity, pytest"
+	@echo "make lint | sanity | units | build | emulator"
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+collection-link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@test -L $(COLLECTION_LINK) || ln -s ../../../.. $(COLLECTION_LINK)
+
+test: lint sanity units
+
+lint: ruff yamllint ansible-lint
+
+ruff: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check --diff plugins tests hack
+
+yamllint: venv
+	$(BIN)/yamllint --strict .
+
+ansible-lint: venv collection-link
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline --profile production
+
+sanity: venv
+	PATH=$(CURDIR)/$(BIN):$$PATH hack/sanity.sh
+
+units: venv collection-link
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: venv collection-link
+	PATH=$(CURDIR)/$(BIN):$$PATH hack/demo.sh
+
+emulator: venv
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tests.emulator $(EMULATOR_ARGS)
+
+build: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist
+
+clean:
+	rm -rf .build tests/output .pytest_cache
