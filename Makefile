@@ -20,8 +20,8 @@ help:
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --quiet -r requirements-dev.txt
 	touch $@
 
 venv: $(BIN)/.installed
@@ -36,7 +36,7 @@ lint: ruff yamllint ansible-lint
 
 ruff: venv
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check --diff plugins tests hack
+	$(BIN)/ruff format --check --diff .
 
 yamllint: venv
 	$(BIN)/yamllint --strict .

@@ -1,0 +1,1 @@
+"""pytest fixtures of the Graph emulator (filled in by the emulator work)."""
