@@ -22,12 +22,14 @@ class EmulatorError(RuntimeError):
 
 
 class _Base:
-    def __init__(self, url: str, ca_path: str):
+    def __init__(self, url: str, ca_path: str, session: requests.Session | None = None):
         self.url = url.rstrip("/")
         self.ca_path = str(ca_path)
+        # One keep-alive session: a TLS handshake per call would dominate the test time.
+        self.session = session or requests.Session()
 
     def _call(self, method: str, path: str, json=None, params=None):
-        response = requests.request(method, f"{self.url}{path}", json=json, params=params, verify=self.ca_path, timeout=30)
+        response = self.session.request(method, f"{self.url}{path}", json=json, params=params, verify=self.ca_path, timeout=30)
         if response.status_code >= 400:
             raise EmulatorError(f"{method} {path} -> {response.status_code}: {response.text}")
         if response.status_code == 204 or not response.content:
@@ -89,8 +91,8 @@ class Faults(_Base):
 class Admin(_Base):
     """Out-of-band changes that bypass permissions (drift tests)."""
 
-    def __init__(self, url, ca_path, tenant_id):
-        super().__init__(url, ca_path)
+    def __init__(self, url, ca_path, tenant_id, session=None):
+        super().__init__(url, ca_path, session)
         self.tenant_id = tenant_id
 
     def add_application(self, body: dict) -> dict:
@@ -117,8 +119,8 @@ class EmulatorClient(_Base):
     def __init__(self, url: str, ca_path: str, workdir: str | pathlib.Path | None = None):
         super().__init__(url, ca_path)
         self.workdir = pathlib.Path(workdir) if workdir else pathlib.Path(tempfile.mkdtemp(prefix="graph-emulator-client-"))
-        self.clock = Clock(url, ca_path)
-        self.faults = Faults(url, ca_path)
+        self.clock = Clock(url, ca_path, self.session)
+        self.faults = Faults(url, ca_path, self.session)
 
     def reset(self):
         """Forget every tenant, fault, log entry and clock offset."""
@@ -169,20 +171,20 @@ class EmulatorClient(_Base):
         return self._call("GET", f"/_emulator/tenants/{tenant_id}/state")
 
     def admin(self, tenant_id: str) -> Admin:
-        return Admin(self.url, self.ca_path, tenant_id)
+        return Admin(self.url, self.ca_path, tenant_id, self.session)
 
     # Conveniences for tests: a real token request and a Graph call, both trusting the CA.
-    def token(self, tenant_id: str, client_id: str, client_secret: str) -> requests.Response:
-        return requests.post(
+    def token(self, tenant_id: str, client_id: str, client_secret: str, scope: str | None = None) -> requests.Response:
+        return self.session.post(
             f"{self.url}/{tenant_id}/oauth2/v2.0/token",
-            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret, "scope": f"{self.url}/.default"},
+            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret, "scope": scope or f"{self.url}/.default"},
             verify=self.ca_path,
             timeout=30,
         )
 
     def graph(self, method: str, path: str, token: str, **kwargs) -> requests.Response:
         headers = dict(kwargs.pop("headers", {}) or {}, Authorization=f"Bearer {token}")
-        return requests.request(method, f"{self.url}/v1.0{path}", headers=headers, verify=self.ca_path, timeout=30, **kwargs)
+        return self.session.request(method, f"{self.url}/v1.0{path}", headers=headers, verify=self.ca_path, timeout=30, **kwargs)
 
 
 EmulatorHandle = EmulatorClient
