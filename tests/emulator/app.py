@@ -12,7 +12,9 @@ import urllib.parse
 import uuid
 
 import jwt
+from cryptography.hazmat.primitives import hashes
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
 
 from . import certs, graph_seed, model
 from .model import GraphError, bad_request, not_found
@@ -93,7 +95,7 @@ def create_app(store, keys: Keys) -> Flask:
             return None
         with store.lock:
             latency = store.faults.latency_ms if g.kind in store.faults.latency_kinds else 0
-            decision = store.faults.decide(g.kind)
+            decision = store.faults.decide(g.kind, request.method)
         if latency:
             time.sleep(latency / 1000.0)
         if decision is None:
@@ -118,6 +120,10 @@ def create_app(store, keys: Keys) -> Flask:
                     429, "TooManyRequests", "Too many requests. Retry after the time given in Retry-After.", headers={"Retry-After": str(info["retry_after"])}
                 )
             )
+        if what == "conflict":
+            # Transient 409 on writes (graph.md "Updates to applications can answer 409 Conflict
+            # transiently"); the code is the emulator's choice.
+            return _graph_error_response(GraphError(409, "Request_Conflict", "Another operation changed this object at the same time. Retry the request."))
         status = info["status"]
         if g.kind == "token":
             return _entra_response(EntraError(status, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."))
@@ -179,6 +185,15 @@ def create_app(store, keys: Keys) -> Flask:
     @app.errorhandler(GraphError)
     def _on_graph_error(err: GraphError):
         return _graph_error_response(err)
+
+    @app.errorhandler(Exception)
+    def _on_unexpected(err: Exception):
+        # Unknown URLs and emulator bugs still answer in Graph's error shape.
+        if isinstance(err, HTTPException):
+            status = err.code or 500
+            return _graph_error_response(GraphError(status, "BadRequest" if status < 500 else "InternalServerError", err.description or str(err)))
+        app.logger.exception("emulator error")
+        return _graph_error_response(GraphError(500, "InternalServerError", f"Emulator error: {type(err).__name__}: {err}"))
 
     @app.errorhandler(EntraError)
     def _on_entra_error(err: EntraError):
@@ -328,6 +343,8 @@ def create_app(store, keys: Keys) -> Flask:
             "tid": tenant["id"],
             "uti": uuid.uuid4().hex[:22],
             "ver": "1.0",
+            # Emulator-only claim: the real-time expiry, used when token expiry follows the wall clock.
+            "xms_emu_wall_exp": int(time.time()) + TOKEN_LIFETIME,
         }
         if roles:
             claims["roles"] = roles
@@ -369,13 +386,14 @@ def create_app(store, keys: Keys) -> Flask:
             raise EntraError(400, "invalid_request", 50027, "JWT token is invalid or malformed.") from exc
         wanted = []
         for name in ("x5t", "x5t#S256"):
-            if header.get(name):
+            if isinstance(header.get(name), str):
                 raw = header[name] + "=" * (-len(header[name]) % 4)
-                wanted.append((name, base64.urlsafe_b64decode(raw)))
+                try:
+                    wanted.append((name, base64.urlsafe_b64decode(raw)))
+                except ValueError as exc:
+                    raise EntraError(400, "invalid_request", 50027, "JWT token is invalid or malformed.") from exc
         for cred in application["keyCredentials"]:
             cert = certs.certificate_from_key_credential(cred["key"])
-            from cryptography.hazmat.primitives import hashes
-
             prints = {"x5t": cert.fingerprint(hashes.SHA1()), "x5t#S256": cert.fingerprint(hashes.SHA256())}  # noqa: S303 - x5t is SHA-1
             if not any(prints[name] == value for name, value in wanted):
                 continue
@@ -439,7 +457,8 @@ def create_app(store, keys: Keys) -> Flask:
             raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid signature or malformed token.") from exc
         if claims.get("aud") not in _graph_resources():
             raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
-        if claims.get("exp", 0) <= store.now():
+        expired = claims.get("xms_emu_wall_exp", 0) <= time.time() if store.token_expiry == "wall" else claims.get("exp", 0) <= store.now()
+        if expired:
             raise GraphError(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
         tenant = store.tenants.get(claims.get("tid"))
         if tenant is None:
@@ -518,11 +537,8 @@ def create_app(store, keys: Keys) -> Flask:
                     f"Unsupported or invalid query filter clause specified for property '{prop}' of resource '{collection}'.",
                 )
             conditions.append((match.group(1), match.group(2).replace("''", "'")))
-        return [
-            i
-            for i in items
-            if all(str(i.get(p)) == v or (p != "id" and str(i.get(p) or "").lower() == v.lower() and p == "displayName") for p, v in conditions)
-        ]
+        # Directory string comparisons are case-insensitive; a null property never matches.
+        return [i for i in items if all(i.get(p) is not None and str(i[p]).lower() == v.lower() for p, v in conditions)]
 
     def _page(items: list, collection: str, resource: str, context: str) -> Response:
         top_raw = request.args.get("$top")

@@ -54,6 +54,11 @@ class Clock(_Base):
         total = days * 86400 + hours * 3600 + seconds
         return datetime.datetime.fromisoformat(self._call("POST", "/_emulator/clock", {"advance_seconds": total})["now"].replace("Z", "+00:00"))
 
+    def token_expiry(self, mode: str = "wall") -> str:
+        """``"clock"`` (default): Graph refuses tokens whose ``exp`` is past on the emulated clock.
+        ``"wall"``: it checks real time, so a token msal cached keeps working after ``advance``."""
+        return self._call("POST", "/_emulator/clock", {"token_expiry": mode})["token_expiry"]
+
 
 class Faults(_Base):
     """Faults for the next requests; ``kinds`` picks what they hit: ``graph`` (default), ``token``."""
@@ -70,6 +75,10 @@ class Faults(_Base):
 
     def server_errors(self, share: float | None = None, burst: int | None = None, status: int = 503, kinds=("graph",)):
         return self._set(server_errors={"share": share, "burst": burst, "status": status}, kinds=list(kinds))
+
+    def conflicts(self, share: float | None = None, burst: int | None = None, kinds=("graph",)):
+        """Transient 409 ``Request_Conflict`` on writes (POST/PATCH/PUT/DELETE) only."""
+        return self._set(conflicts={"share": share, "burst": burst}, kinds=list(kinds))
 
     def latency(self, ms: int, kinds=("graph",)):
         return self._set(latency_ms=ms, kinds=list(kinds))

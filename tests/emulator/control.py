@@ -86,10 +86,12 @@ def register(app, store, as_json):
                 store.set_clock(parse_iso(data["set"]))
             if data.get("advance_seconds"):
                 store.advance_clock(float(data["advance_seconds"]))
+            if data.get("token_expiry") in ("clock", "wall"):
+                store.token_expiry = data["token_expiry"]
         from .state import iso
 
         now = store.now()
-        return as_json({"now": iso(now), "epoch": now})
+        return as_json({"now": iso(now), "epoch": now, "token_expiry": store.token_expiry})
 
     @app.route("/_emulator/faults", methods=["GET", "POST", "DELETE"])
     def faults():
@@ -104,6 +106,8 @@ def register(app, store, as_json):
                     f.replication_lag = data["replication_lag"] or None
                 if "throttle" in data:
                     f.throttle = dict(data["throttle"], kinds=kinds) if data["throttle"] else None
+                if "conflicts" in data:
+                    f.conflicts = dict(data["conflicts"], kinds=kinds) if data["conflicts"] else None
                 if "server_errors" in data:
                     f.server_errors = dict(data["server_errors"], kinds=kinds) if data["server_errors"] else None
                 if "latency_ms" in data:

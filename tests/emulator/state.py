@@ -48,6 +48,7 @@ class Faults:
         self.replication_lag: dict | None = None  # {"reads": N} or {"seconds": T}
         self.throttle: dict | None = None  # {"share"|"burst", "retry_after", "kinds"}
         self.server_errors: dict | None = None  # {"share"|"burst", "status", "kinds"}
+        self.conflicts: dict | None = None  # {"share"|"burst", "kinds"}: 409 on writes only
         self.latency_ms = 0
         self.latency_kinds = ("graph",)
         self.drop: dict | None = None  # {"burst": N, "kinds"}
@@ -59,6 +60,7 @@ class Faults:
             "replication_lag": self.replication_lag,
             "throttle": self.throttle,
             "server_errors": self.server_errors,
+            "conflicts": self.conflicts,
             "latency_ms": self.latency_ms,
             "drop_connections": self.drop,
             "token_propagation_delay": self.token_propagation_delay,
@@ -73,7 +75,7 @@ class Faults:
         share = setting.get("share") or 0
         return share > 0 and self.random.random() < share
 
-    def decide(self, kind: str) -> tuple[str, dict] | None:
+    def decide(self, kind: str, method: str = "GET") -> tuple[str, dict] | None:
         """What happens to the next request of this kind: drop, throttle, error or nothing."""
         if self._fires(self.drop, kind):
             return "drop", {}
@@ -81,6 +83,8 @@ class Faults:
             return "throttle", {"retry_after": self.throttle.get("retry_after", 1)}
         if self._fires(self.server_errors, kind):
             return "error", {"status": self.server_errors.get("status", 503)}
+        if method in ("POST", "PATCH", "PUT", "DELETE") and self._fires(self.conflicts, kind):
+            return "conflict", {}
         return None
 
 
@@ -89,6 +93,9 @@ class Store:
         self.lock = threading.RLock()
         self.state_dir = state_dir
         self.clock_offset = 0.0
+        # "clock": Graph checks a token's exp against the emulated clock (the contract);
+        # "wall": against real time, so tokens cached by msal survive clock.advance (README "Clock").
+        self.token_expiry = "clock"
         self.tenants: dict[str, dict] = {}
         self.faults = Faults()
         self.log: list[dict] = []
@@ -112,6 +119,7 @@ class Store:
         with self.lock:
             self.tenants = {}
             self.clock_offset = 0.0
+            self.token_expiry = "clock"
             self.faults.clear()
             self.log = []
         self.save()

@@ -155,3 +155,20 @@ def test_clock_set_and_advance(graph_emulator):
     ident = graph_emulator.add_automation_identity(tenant)
     app = [a for a in graph_emulator.state(tenant)["applications"] if a["id"] == ident["object_id"]][0]
     assert app["passwordCredentials"][0]["startDateTime"].startswith("2030-01-03")
+
+
+def test_conflicts_hit_writes_only(world):
+    world.emulator.faults.conflicts(burst=1)
+    assert world.call("GET", "/applications").status_code == 200
+    conflict = world.call("POST", "/applications", json={"displayName": "x"})
+    assert _error(conflict, 409, "Request_Conflict")
+    assert world.call("POST", "/applications", json={"displayName": "x"}).status_code == 201
+
+
+def test_token_expiry_follows_the_clock_or_the_wall(world):
+    world.emulator.clock.advance(days=1)
+    _error(world.call("GET", "/applications"), 401, "InvalidAuthenticationToken")
+    assert world.emulator.clock.token_expiry("wall") == "wall"
+    assert world.call("GET", "/applications").status_code == 200
+    world.emulator.clock.token_expiry("clock")
+    _error(world.call("GET", "/applications"), 401, "InvalidAuthenticationToken")
