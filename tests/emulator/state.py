@@ -20,6 +20,7 @@ import uuid
 
 from . import graph_seed
 
+LOG_LIMIT = 200_000
 COLLECTIONS = ("applications", "servicePrincipals", "oauth2PermissionGrants", "appRoleAssignments")
 
 
@@ -188,6 +189,9 @@ class Store:
     def record(self, entry: dict):
         with self.lock:
             self.log.append(entry)
+            if len(self.log) > LOG_LIMIT:
+                # A long-running CLI server (the demo) must not grow without bound.
+                del self.log[: LOG_LIMIT // 2]
 
     def requests(self, tenant_id: str | None = None) -> list[dict]:
         with self.lock:
