@@ -239,7 +239,7 @@ def build_fleet(root, hosts, tenant_of=None, host_vars=None) -> Fleet:
             sim.write_cfg(spec["cfg"], bom=spec.get("bom", False))
         if spec["installed"] and spec["service"] and spec["service_state"] == "running":
 
-            def start(s):
+            def start(s, sim=sim, name=name):
                 error = sim._host.start_service(s, SERVICE)
                 if error:
                     raise RuntimeError(f"{name}: the simulated service does not start with this cfg: {error}")

@@ -8,6 +8,12 @@ host by the inventory: ``ansible_connection: ucsim.host.simhost`` + ``ucsim_host
 
 from __future__ import annotations
 
+import json
+import os
+
+from ansible.errors import AnsibleConnectionFailure
+from ansible.plugins.connection.local import Connection as LocalConnection
+
 DOCUMENTATION = """
     name: simhost
     short_description: run stand-in modules for a simulated UCServer host
@@ -36,12 +42,6 @@ DOCUMENTATION = """
     extends_documentation_fragment:
         - connection_pipelining
 """
-
-import json
-import os
-
-from ansible.errors import AnsibleConnectionFailure
-from ansible.plugins.connection.local import Connection as LocalConnection
 
 
 class Connection(LocalConnection):
