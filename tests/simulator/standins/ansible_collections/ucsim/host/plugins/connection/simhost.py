@@ -8,11 +8,11 @@ host by the inventory: ``ansible_connection: ucsim.host.simhost`` + ``ucsim_host
 
 from __future__ import annotations
 
-import json
 import os
 
 from ansible.errors import AnsibleConnectionFailure
 from ansible.plugins.connection.local import Connection as LocalConnection
+from ansible_collections.ansible.windows.plugins.module_utils.ucsim import Host
 
 DOCUMENTATION = """
     name: simhost
@@ -49,8 +49,8 @@ class Connection(LocalConnection):
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
         root = self.get_option("host_dir")
-        with open(os.path.join(root, "state.json")) as f:
-            state = json.load(f)
+        with Host(root).locked() as state:
+            state["connection_execs"] += 1
         if state.get("unreachable"):
             raise AnsibleConnectionFailure(f"simulated: host {self._play_context.remote_addr or ''} stopped answering (fault unreachable_after)")
         # Each worker is its own forked process, so this reaches only this host's commands.
