@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from tests.simulator.test_standins import undocumented_result_keys
+
 TENANT = "11111111-2222-3333-4444-555555555555"
 CLIENT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 OTHER_CLIENT = "99999999-8888-7777-6666-555555555555"
@@ -85,7 +87,7 @@ def fleet(ucserver_fleet):
     return ucserver_fleet(
         hosts=[
             {"name": "fresh"},
-            {"name": "rotate", "cfg": vendor(zCustom="kept"), "gui_open": True, "refreshed_token_cache": TOKENS + "-REFRESHED"},
+            {"name": "rotate", "cfg": vendor(zCustom="kept"), "gui_open": True, "gui_writes_on_close": True, "refreshed_token_cache": TOKENS + "-REFRESHED"},
             {"name": "converged", "cfg": vendor(secret=S1)},
             {"name": "other", "cfg": vendor(client=OTHER_CLIENT)},
             {"name": "broken", "cfg": '{"bEnabled": 1, oops', "service_state": "stopped"},
@@ -118,6 +120,8 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     # -- 1. converge: every case at once ------------------------------------------------------
     result = run(fleet, tmp_path, "converge", S1)
     assert_no_secret(result.output)
+    # the stand-ins return what the real modules document, no more
+    assert undocumented_result_keys(result.report) == []
     facts = {host: res.get("ucserver_result") for host, res in task_hosts(result, "Show the result").items()}
 
     # fresh host: vendor template, bEnabled 0, restarted once, consent pending
@@ -136,7 +140,7 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     ops = rotate.op_names()
     assert ops[:3] == ["gui_close", "service_writeback", "service_stop"], ops
     assert ops.count("service_stop") == 1 and ops.count("service_start") == 1 and ops[-1] == "service_start"
-    assert not rotate.gui_running()
+    assert not rotate.gui_running() and "gui_settings_write" not in ops  # taskkill /F: the GUI wrote nothing
     assert facts["rotate"]["changed_keys"] == ["u8sClientSecret"] and facts["rotate"]["integration_enabled"]
     assert not facts["rotate"]["user_consent_pending"] and facts["rotate"]["gui_closed"]
     assert len(rotate.backups()) == 1 and facts["rotate"]["backup_path"].endswith(rotate.backups()[0].name)
@@ -194,6 +198,7 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     for good in ("fresh", "rotate", "converged", "other", "broken"):
         assert result.failed(good) == 0, good
     calls_change = {h: fleet[h].module_calls() for h in ("fresh", "rotate", "other", "broken")}
+    execs_change = {h: fleet[h].state()["connection_execs"] for h in ("fresh", "rotate", "other", "broken")}
 
     # -- 2. rerun on the converged hosts, at -vvvv: nothing changes, nothing restarts ----------
     good = ["fresh", "rotate", "converged", "other", "broken"]
@@ -233,6 +238,7 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     # two backups were made (runs 1 and 4); ucserver_backups_keep=1 keeps the newest only
     assert [json.loads(b.read_text())["u8sClientSecret"] for b in fleet["rotate"].backups()] == [S1]
 
+    print(f"connection commands per host, change run (async launch and polls included): {execs_change}")
     print(f"module calls (WinRM round trips) per host, change run: {calls_change}")
     print(f"module calls per host, converged run: {calls_converged}")
 
