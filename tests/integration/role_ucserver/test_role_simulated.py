@@ -92,7 +92,7 @@ def fleet(ucserver_fleet):
             {"name": "other", "cfg": vendor(client=OTHER_CLIENT)},
             {"name": "broken", "cfg": '{"bEnabled": 1, oops', "service_state": "stopped"},
             {"name": "startfail", "cfg": vendor(enabled=0), "faults": {"start_fails": 1}},
-            {"name": "hang", "cfg": vendor(), "faults": {"stop_hang_seconds": 60}, "vars": {"sim_service_timeout": 3}},
+            {"name": "hang", "cfg": vendor(), "faults": {"stop_hang_seconds": 900}, "vars": {"sim_service_timeout": 3}},
             {"name": "writefail", "cfg": vendor(enabled=0), "faults": {"write_fails": True}},
             {"name": "unreachable", "cfg": vendor(enabled=0), "faults": {"unreachable_after": "service_stop"}},
             {"name": "notinstalled", "installed": False},
@@ -172,8 +172,10 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     sf_msg = task_hosts(result, "Fail with what happened and what is in place now")["startfail"]["msg"]
     assert "Start the UCServer service" in sf_msg and "old configuration is back" in sf_msg and "is running again" in sf_msg
 
-    # stop hangs: bounded by ucserver_service_timeout (3 s), nothing written, still running
+    # stop hangs (900 s, longer than the runner timeout): bounded by ucserver_service_timeout (3 s), nothing written
     hang = fleet["hang"]
+    hang_ops = hang.ops()
+    assert hang_ops[0]["op"] == "service_stop_hang" and hang_ops[-1]["t"] - hang_ops[0]["t"] < 120
     assert result.failed("hang") == 1
     assert hang.msteams_cfg_bytes() == before["hang"] and hang.service_state() == "running"
     assert "file_write" not in hang.op_names()
