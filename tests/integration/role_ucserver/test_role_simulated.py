@@ -96,6 +96,7 @@ def fleet(ucserver_fleet):
             {"name": "writefail", "cfg": vendor(enabled=0), "faults": {"write_fails": True}},
             {"name": "unreachable", "cfg": vendor(enabled=0), "faults": {"unreachable_after": "service_stop"}},
             {"name": "notinstalled", "installed": False},
+            {"name": "noservice", "service": False, "cfg": vendor()},
         ],
         tenant_of=lambda name: "contoso",
     )
@@ -107,7 +108,7 @@ def run(fleet, tmp_path, name, secret, extra=None, **kwargs):
         tmp_path / "play.yml",
         workdir=tmp_path / name,
         extra_vars={"tid": TENANT, "cid": CLIENT, "secret": secret, **(extra or {})},
-        env={"ANSIBLE_FORKS": "10"},
+        env={"ANSIBLE_FORKS": "11"},
         **kwargs,
     )
     (tmp_path / name / "output.txt").write_text(result.output)  # kept for reading a failure
@@ -193,9 +194,11 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     assert result.stats["unreachable"]["unreachable"] == 1
     assert un.msteams_cfg_bytes() == before["unreachable"] and un.service_state() == "stopped"
 
-    # not installed: one sentence
+    # not installed / no service: one sentence each, nothing touched
     assert result.failed("notinstalled") == 1
     assert "UCServer is not installed on this host" in result.output
+    assert result.failed("noservice") == 1 and fleet["noservice"].msteams_cfg_bytes() == before["noservice"]
+    assert "exists but there is no service 'eucsrv'" in result.output
 
     for good in ("fresh", "rotate", "converged", "other", "broken"):
         assert result.failed(good) == 0, good
