@@ -744,6 +744,18 @@ class GraphClient:
     def token(self):
         return self._ensure_token()
 
+    def _drop_cached_token(self):
+        """Forget the current token (memory and file cache); False when it cannot be renewed."""
+        if self.settings.auth == "access_token":
+            return False
+        if self._app is not None:
+            lock = self._cache_file.locked(self._cache) if self._cache_file else contextlib.nullcontext(self._cache)
+            with lock:
+                self._app.remove_tokens_for_client()
+        self._token = None
+        self._claims = None
+        return True
+
     def token_claims(self):
         self._ensure_token()
         return dict(self._claims or {})
@@ -791,6 +803,10 @@ class GraphClient:
         if object_id_or_path:
             self._expected_new.add(str(object_id_or_path).strip("/"))
 
+    def is_new(self, object_id_or_path):
+        """Whether this run created the object (registered with :meth:`expect_new`)."""
+        return bool(object_id_or_path) and str(object_id_or_path).strip("/") in self._expected_new
+
     def _is_replication_miss(self, response, path, body):
         if not self._expected_new:
             return False
@@ -809,6 +825,7 @@ class GraphClient:
         all_headers = {"Accept": "application/json", "client-request-id": str(uuid.uuid4())}
         all_headers.update(headers or {})
         attempt = 0
+        refreshed = False
         while True:
             all_headers["Authorization"] = "Bearer %s" % self.token
             try:
@@ -824,6 +841,11 @@ class GraphClient:
             self._note_date(response)
             if response.status_code in ok:
                 return response
+            if response.status_code == 401 and not refreshed and self._drop_cached_token():
+                # A cached token that Graph no longer accepts (expired by Graph's clock, revoked):
+                # forget it once and ask the token service for a new one.
+                refreshed = True
+                continue
             if self._is_replication_miss(response, url, body):
                 # graph.md "Eventual consistency": an object this run just created is not yet
                 # visible on every replica; back off and ask again within max_retry_wait.

@@ -278,3 +278,13 @@ def test_certificate_auth_reads_pem_and_signs(graph_stub, tmp_path):
     with pytest.raises(GraphConfigError) as exc:
         GraphClient(dict(params, certificate_password="bad", token_cache_path="false")).list("organization")
     assert "certificate_password" in str(exc.value)
+
+
+def test_a_token_graph_refuses_is_renewed_once(graph_stub, tmp_path):
+    graph_stub.add("GET", r"^/v1.0/organization", err(401, "InvalidAuthenticationToken"), (200, {}, {"value": [{"id": "org"}]}))
+    params = secret_params(graph_stub, tmp_path)
+    assert GraphClient(params).list("organization") == [{"id": "org"}]
+    assert len(graph_stub.token_requests()) == 2
+    # The renewed token is what the cache holds now: the next client asks no token.
+    GraphClient(params).list("organization")
+    assert len(graph_stub.token_requests()) == 2
