@@ -48,5 +48,5 @@ def test_entra_app_request_counts(graph_emulator, tmp_path, capsys):
         print("entra_app converged rerun: %s (total %d)" % (rerun, rerun["token"] + rerun["discovery"] + rerun["graph"]))
         print("20 Graph tasks on 10 hosts: %s" % play)
     assert first["token"] == 1 and first["graph_writes"] == 1
-    assert rerun["token"] == 0 and rerun["graph_writes"] == 0 and rerun["graph"] <= 2
-    assert play["token"] == 1
+    assert rerun["token"] == 0 and rerun["discovery"] == 0 and rerun["graph_writes"] == 0 and rerun["graph"] <= 2
+    assert play["token"] == 1 and play["discovery"] == 1

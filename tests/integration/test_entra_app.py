@@ -231,3 +231,22 @@ def test_info_reports_consent_state(graph_emulator, tenant, tmp_path):
     full = one(run_tasks(tmp_path, "full", [info_task(unique_name=UNIQUE)], auth), "Info")
     assert full["consent"]["application"] == {"granted": ["Presence.ReadWrite.All"], "missing": []}
     assert full["consent"]["complete"] is True
+
+
+@pytest.mark.parametrize("unique_name", [UNIQUE, None], ids=["upsert", "display-name"])
+def test_a_create_answered_with_a_transient_error_is_not_duplicated(graph_emulator, tenant, writer, tmp_path, unique_name):
+    auth = auth_vars(graph_emulator, tenant, writer, tmp_path)
+    options = {"display_name": NAME}
+    if unique_name:
+        options["unique_name"] = unique_name
+    graph_emulator.faults.conflicts(burst=1)  # the create answers 409 once
+    result = run_tasks(tmp_path, "conflict", [app_task(**options)], auth)
+    assert result.rc == 0, one(result)["msg"]
+    assert one(result)["changed"] is True
+    # Sent twice: the 409 was retried (by urllib3 for the upsert, after a re-check by name for a POST).
+    assert graph_emulator.count(writes=True) == 2
+    if not unique_name:
+        assert graph_emulator.count(method="GET", path="/v1.0/applications") == 2  # lookup + re-check
+    assert len(apps(graph_emulator, tenant)) == 1
+    rerun = run_tasks(tmp_path, "rerun", [app_task(**options)], auth)
+    assert one(rerun)["changed"] is False and len(apps(graph_emulator, tenant)) == 1

@@ -203,6 +203,8 @@ def test_token_is_reused_across_client_instances_through_the_encrypted_cache(gra
     second = GraphClient(params)
     second.list("organization")
     assert len(graph_stub.token_requests()) == 1
+    # msal's tenant discovery is persisted too: the second client makes no login request at all.
+    assert len([e for e in graph_stub.log if "openid-configuration" in e["path"]]) == 1
     assert second.tenant_id == GraphStub.TENANT
     files = [f for f in os.listdir(tmp_path / "cache") if f.endswith(".cache")]
     assert len(files) == 1
