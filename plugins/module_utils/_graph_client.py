@@ -629,6 +629,32 @@ class _RawResponse:
         self.headers = headers
 
 
+def error_codes(response):
+    """Every error code of a Graph error body: ``code``, ``details[].code``, ``innerError.code``.
+
+    Graph reports NoBackingApplicationObject as 400 Request_BadRequest with the specific code in
+    ``details`` (reference/graph.md "Behaviour to design for"; the emulator does the same).
+    """
+    codes = set()
+    try:
+        error = (response.json() or {}).get("error") or {}
+    except (ValueError, AttributeError):
+        return codes
+    if not isinstance(error, dict):
+        return codes
+    codes.add(error.get("code"))
+    for detail in error.get("details") or []:
+        if isinstance(detail, dict):
+            codes.add(detail.get("code"))
+    inner = error.get("innerError") or error.get("innererror") or {}
+    if isinstance(inner, dict):
+        codes.add(inner.get("code"))
+    if "NoBackingApplicationObject" in str(error.get("message") or ""):
+        codes.add("NoBackingApplicationObject")
+    codes.discard(None)
+    return codes
+
+
 def _graph_error_from_response(response, action, method, path, roles=None):
     code = message = request_id = None
     try:
@@ -881,10 +907,11 @@ class GraphClient:
     def _is_replication_miss(self, response, path, body):
         if not self._expected_new:
             return False
-        code = None
-        with contextlib.suppress(ValueError, AttributeError):
-            code = (response.json().get("error") or {}).get("code")
-        if not ((response.status_code == 404 and code in ("Request_ResourceNotFound", "ResourceNotFound", None)) or code == "NoBackingApplicationObject"):
+        codes = error_codes(response)
+        lagging = (response.status_code == 404 and (not codes or codes & {"Request_ResourceNotFound", "ResourceNotFound"})) or (
+            response.status_code == 400 and "NoBackingApplicationObject" in codes
+        )
+        if not lagging:
             return False
         haystack = path + (json.dumps(body) if body is not None else "")
         return any(marker in haystack for marker in self._expected_new)

@@ -250,3 +250,21 @@ def test_a_create_answered_with_a_transient_error_is_not_duplicated(graph_emulat
     assert len(apps(graph_emulator, tenant)) == 1
     rerun = run_tasks(tmp_path, "rerun", [app_task(**options)], auth)
     assert one(rerun)["changed"] is False and len(apps(graph_emulator, tenant)) == 1
+
+
+def test_managed_identity_reads_the_app(graph_emulator, tenant, writer, tmp_path):
+    graph_emulator.admin(tenant).add_application({"displayName": NAME, "uniqueName": UNIQUE})
+    identity = graph_emulator.add_managed_identity(tenant, roles=["Application.Read.All"])
+    defaults = {
+        "managed_identity": "system",
+        "login_endpoint": graph_emulator.url,
+        "graph_endpoint": graph_emulator.url,
+        "ca_path": graph_emulator.ca_path,
+    }
+    result = run_tasks(tmp_path, "msi", [info_task(unique_name=UNIQUE)], defaults, env=identity["env"])
+    assert result.rc == 0, one(result, "Info")["msg"]
+    assert one(result, "Info")["exists"] is True and one(result, "Info")["tenant_id"] == tenant
+    assert identity["identity_header"] not in result.output
+    # Without write permission, entra_app says which one it lacks.
+    denied = run_tasks(tmp_path, "msi-write", [app_task(unique_name=UNIQUE, display_name=NAME, notes="x")], defaults, env=identity["env"])
+    assert denied.rc != 0 and "Application.ReadWrite" in one(denied)["msg"]

@@ -125,7 +125,18 @@ def test_required_permission_table():
 def test_replication_lag_is_retried_only_for_objects_this_run_created(graph_stub, stub_params):
     graph_stub.add("GET", r"^/v1.0/applications/new1", err(404, "Request_ResourceNotFound"), err(404, "Request_ResourceNotFound"), (200, {}, {"id": "new1"}))
     graph_stub.add("GET", r"^/v1.0/applications/other", err(404, "Request_ResourceNotFound"))
-    graph_stub.add("POST", r"^/v1.0/servicePrincipals$", err(400, "NoBackingApplicationObject"), (201, {}, {"id": "sp"}))
+    no_backing = (
+        400,
+        {},
+        {
+            "error": {
+                "code": "Request_BadRequest",
+                "message": "appId does not reference a valid application object.",
+                "details": [{"code": "NoBackingApplicationObject"}],
+            }
+        },
+    )
+    graph_stub.add("POST", r"^/v1.0/servicePrincipals$", no_backing, (201, {}, {"id": "sp"}))
     rec = Recorder()
     c = client(stub_params, rec)
     with pytest.raises(GraphError) as exc:
