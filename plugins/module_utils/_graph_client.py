@@ -208,6 +208,28 @@ def _first_line(text):
     return text.splitlines()[0] if text else text
 
 
+def _exception_text(exc, depth=3):
+    """The text of an exception and of the ones it was raised from (msal re-raises discovery errors)."""
+    parts = []
+    while exc is not None and depth > 0:
+        parts.append(str(exc))
+        exc = exc.__cause__ or exc.__context__
+        depth -= 1
+    return " ".join(parts)
+
+
+def _discovery_error(exc, tenant_id, action):
+    """msal's tenant discovery failed: name the AADSTS code when the login host sent one."""
+    code = parse_aadsts(_exception_text(exc))
+    if code:
+        return GraphAuthError(code=code, action=action)
+    return GraphAuthError(
+        action=action,
+        message="the login host does not know tenant %r (its OpenID configuration could not be read)" % (tenant_id,),
+        hint="Check tenant_id, cloud and login_endpoint",
+    )
+
+
 def parse_aadsts(text):
     match = re.search(r"AADSTS(\d+)", text or "")
     return match.group(1) if match else None
@@ -779,14 +801,7 @@ class GraphClient:
         except requests.exceptions.RequestException as exc:
             raise self._conn_error(exc, s.login_endpoint, action) from None
         except ValueError as exc:
-            code = parse_aadsts(str(exc))
-            if code:
-                raise GraphAuthError(code=code, action=action) from None
-            raise GraphAuthError(
-                action=action,
-                message="the login host found no tenant %r (%s)" % (s.tenant_id, _first_line(str(exc))[:160]),
-                hint="Check tenant_id, cloud and login_endpoint",
-            ) from None
+            raise _discovery_error(exc, s.tenant_id, action) from None
 
     def _acquire(self):
         s = self.settings
@@ -891,7 +906,7 @@ class GraphClient:
         except requests.exceptions.RequestException as exc:
             raise self._conn_error(exc, s.login_endpoint, action) from None
         except ValueError as exc:
-            raise GraphAuthError(code=parse_aadsts(str(exc)), message=_first_line(str(exc))[:160], action=action) from None
+            raise _discovery_error(exc, tenant, action) from None
         return decode_jwt_claims(self._token_from_result(result, action))
 
     # ------------------------------------------------------------------ requests

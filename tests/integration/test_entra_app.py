@@ -268,3 +268,35 @@ def test_managed_identity_reads_the_app(graph_emulator, tenant, writer, tmp_path
     # Without write permission, entra_app says which one it lacks.
     denied = run_tasks(tmp_path, "msi-write", [app_task(unique_name=UNIQUE, display_name=NAME, notes="x")], defaults, env=identity["env"])
     assert denied.rc != 0 and "Application.ReadWrite" in one(denied)["msg"]
+
+
+@pytest.mark.parametrize(
+    "case, code, meaning",
+    [
+        ("unknown-client", "AADSTS700016", "no application with this client_id"),
+        ("unknown-tenant", "AADSTS90002", "the tenant does not exist"),
+        ("expired-secret", "AADSTS7000222", "the client secret has expired"),
+    ],
+)
+def test_sign_in_failures_name_the_aadsts_code(graph_emulator, tenant, writer, tmp_path, case, code, meaning):
+    ident = dict(writer)
+    tenant_id = tenant
+    if case == "unknown-client":
+        ident["client_id"] = "0d1e2f3a-0000-4000-8000-00000000dead"
+    elif case == "unknown-tenant":
+        tenant_id = "0d1e2f3a-0000-4000-8000-00000000beef"
+    else:
+        graph_emulator.clock.advance(days=800)  # past the default two-year lifetime
+    result = run_tasks(tmp_path, case, [app_task(unique_name=UNIQUE, display_name=NAME)], auth_vars(graph_emulator, tenant_id, ident, tmp_path))
+    assert result.rc != 0
+    msg = one(result)["msg"]
+    assert code in msg and meaning in msg, msg
+    assert writer["client_secret"] not in result.output and "Traceback" not in msg
+
+
+def test_malformed_ids_are_rejected_before_any_request(graph_emulator, tenant, writer, tmp_path):
+    graph_emulator.reset_log()
+    bad = auth_vars(graph_emulator, "contoso onmicrosoft", writer, tmp_path)
+    result = run_tasks(tmp_path, "malformed", [app_task(unique_name=UNIQUE, display_name=NAME)], bad)
+    assert result.rc != 0 and "tenant_id" in one(result)["msg"]
+    assert [r for r in graph_emulator.requests() if r["kind"] != "control"] == []
