@@ -236,10 +236,12 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
         assert "win_copy" not in host.calls() and "win_service" not in host.calls()
 
     # -- 4. a real rotation at -vvvv: the new secret is written and never printed -------------
-    result = run(fleet, tmp_path, "rotate", S3, extra={"sim_backups_keep": 1}, limit="rotate", verbosity=4, diff=True, callback="default")
+    result = run(fleet, tmp_path, "rotate", S3, extra={"sim_backups_keep": 1, "ucserver_log_level": "7"}, limit="rotate", verbosity=4, diff=True, callback="default")
     assert_no_secret(result.output)
     assert result.rc == 0, result
     assert fleet["rotate"].msteams_cfg()["u8sClientSecret"] == S3
+    # a whole number given as text (as `-e ucserver_log_level=7` gives it) is written as an integer
+    assert fleet["rotate"].msteams_cfg()["iLogLevel"] == 7
     # two backups were made (runs 1 and 4); ucserver_backups_keep=1 keeps the newest only
     assert [json.loads(b.read_text())["u8sClientSecret"] for b in fleet["rotate"].backups()] == [S1]
 
