@@ -236,7 +236,8 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
         assert "win_copy" not in host.calls() and "win_service" not in host.calls()
 
     # -- 4. a real rotation at -vvvv: the new secret is written and never printed -------------
-    result = run(fleet, tmp_path, "rotate", S3, extra={"sim_backups_keep": 1, "ucserver_log_level": "7"}, limit="rotate", verbosity=4, diff=True, callback="default")
+    extra = {"sim_backups_keep": 1, "ucserver_log_level": "7"}
+    result = run(fleet, tmp_path, "rotate", S3, extra=extra, limit="rotate", verbosity=4, diff=True, callback="default")
     assert_no_secret(result.output)
     assert result.rc == 0, result
     assert fleet["rotate"].msteams_cfg()["u8sClientSecret"] == S3
