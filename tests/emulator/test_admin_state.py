@@ -61,7 +61,7 @@ def test_reset_forgets_everything(graph_emulator):
     assert [e["path"] for e in graph_emulator.requests()] == ["/_emulator/reset", "/_emulator/faults", "/_emulator/clock"]
     try:
         graph_emulator.state(tenant)
-    except Exception as exc:  # noqa: BLE001 - EmulatorError carries the 404
+    except Exception as exc:  # noqa: BLE001 - EmulatorError carries the status
         assert "404" in str(exc)
     else:
         raise AssertionError("tenant survived reset")
