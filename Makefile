@@ -42,7 +42,7 @@ yamllint: venv
 	$(BIN)/yamllint --strict .
 
 ansible-lint: venv collection-link
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline --profile production
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline --strict --profile production
 
 sanity: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH hack/sanity.sh
