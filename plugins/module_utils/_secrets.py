@@ -218,3 +218,38 @@ def public_credential(credential, now):
         "end_date": credential.get("endDateTime"),
         "days_left": days_left(credential, now),
     }
+
+
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T.*)?$")
+
+# addPassword refusals by an appManagementPolicy (error codes as Graph sends them; branch on
+# code, never on message: reference/graph.md "Errors").
+POLICY_LIFETIME_CODE = "CredentialInvalidLifetimeAsPerAppPolicy"
+POLICY_FORBIDDEN_CODE = "CredentialTypeNotAllowedAsPerAppPolicy"
+TOO_MANY_PASSWORDS_CODE = "TooManyAppPasswords"
+
+
+def duration_days(value):
+    """ISO 8601 duration of a policy's ``maxLifetime`` (``P90D``, ``P1Y``, ``P6M``) -> whole days, or None."""
+    m = _DURATION.match(str(value or "").strip())
+    if not m or not any(m.groups()):
+        return None
+    years, months, weeks, days = (int(g or 0) for g in m.groups())
+    return years * 365 + months * 30 + weeks * 7 + days
+
+
+def policy_max_lifetime_days(policies):
+    """The smallest ``passwordLifetime`` ``maxLifetime`` in appManagementPolicy objects, in days, or None.
+
+    Accepts the tenant default policy (``applicationRestrictions``) and app policies
+    (``restrictions``); restrictions with a ``state`` other than ``enabled`` do not count.
+    """
+    found = []
+    for policy in policies or []:
+        for section in ("applicationRestrictions", "restrictions"):
+            for item in ((policy or {}).get(section) or {}).get("passwordCredentials") or []:
+                if item.get("restrictionType") == "passwordLifetime" and item.get("state", "enabled") == "enabled":
+                    days = duration_days(item.get("maxLifetime"))
+                    if days is not None:
+                        found.append(days)
+    return min(found) if found else None

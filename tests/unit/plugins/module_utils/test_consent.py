@@ -100,15 +100,15 @@ def test_assignment_created_when_missing():
 
 def test_assignment_exact_removes_extra_on_graph_only():
     current = [assignment("a1", PRESENCE_RW_ALL), assignment("a2", PRESENCE_R_ALL_ROLE), assignment("a3", "r", resource="other")]
-    create, delete, _, after = c.plan_assignments(current, "sp", "graph-sp", [PRESENCE_RW_ALL], mode="exact")
+    create, delete, _ignored, after = c.plan_assignments(current, "sp", "graph-sp", [PRESENCE_RW_ALL], mode="exact")
     assert create == [] and [a["id"] for a in delete] == ["a2"] and after == [PRESENCE_RW_ALL]
-    create, delete, _, after = c.plan_assignments(current, "sp", "graph-sp", [PRESENCE_RW_ALL], mode="additive")
+    create, delete, _ignored, after = c.plan_assignments(current, "sp", "graph-sp", [PRESENCE_RW_ALL], mode="additive")
     assert create == [] and delete == [] and after == [PRESENCE_RW_ALL, PRESENCE_R_ALL_ROLE]
 
 
 def test_assignment_duplicates_removed_in_exact():
     current = [assignment("a1", PRESENCE_RW_ALL), assignment("a2", PRESENCE_RW_ALL)]
-    _, delete, _, _ = c.plan_assignments(current, "sp", "graph-sp", [PRESENCE_RW_ALL])
+    _ignored, delete, _ignored, _ignored = c.plan_assignments(current, "sp", "graph-sp", [PRESENCE_RW_ALL])
     assert [a["id"] for a in delete] == ["a2"]
 
 
