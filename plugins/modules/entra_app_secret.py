@@ -347,10 +347,9 @@ def add_password_failure(client, exc, app, validity_days):
         )
     if exc.code == POLICY_LIFETIME_CODE:
         allowed = allowed_lifetime_days(client, app["id"])
-        if allowed:
+        maximum = "the policy's maxLifetime (GET /policies/defaultAppManagementPolicy shows it)"
+        if allowed is not None:
             maximum = "at most %s days" % allowed
-        else:
-            maximum = "the policy's maxLifetime (GET /policies/defaultAppManagementPolicy shows it)"
         return (
             "Could not add a client secret valid %d days: a tenant or app management policy (appManagementPolicy passwordCredentials restriction "
             "passwordLifetime) caps the lifetime of new secrets (%s). Set validity_days to %s." % (validity_days, graph, maximum)
