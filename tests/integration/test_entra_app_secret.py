@@ -121,3 +121,19 @@ def test_vvvv_never_prints_a_secret(world, graph_emulator):
         assert "procall.msteams.entra_app_secret" in run.output or "under test" in run.output
         for value in (secret, new_secret, world.identity["client_secret"]):
             assert value not in run.output
+
+
+def test_secret_inside_the_window_rotates_without_moving_the_clock(world):
+    # A short-lived secret (25 days) is inside the default 30-day window of the next run.
+    res, first, secret = world.secret(consumer="ucs1", validity_days=25, rotate_before_days=10)
+    assert res.rc == 0 and first["days_left"] == 25, res
+    res, rot, new_secret = world.secret(consumer="ucs1", current_secret=secret)
+    assert res.rc == 0 and rot["rotated"] and new_secret != secret, res
+    assert rot["replaced_key_ids"] == [first["key_id"]] and rot["days_left"] == 180
+    # The other consumer's secret is not touched by ucs1's rotation.
+    _ignored, two, s2 = world.secret(consumer="ucs2")
+    _ignored, again, _kept = world.secret(consumer="ucs2", current_secret=s2)
+    assert again["changed"] is False and again["key_id"] == two["key_id"]
+    res, gone, _ignored = world.secret(consumer="ucs1", state="absent", keep_key_ids=[rot["key_id"]])
+    assert gone["revoked_key_ids"] == [first["key_id"]], res
+    assert sorted(c["keyId"] for c in world.password_credentials()) == sorted([rot["key_id"], two["key_id"]])
