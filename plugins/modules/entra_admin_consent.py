@@ -129,7 +129,7 @@ created_service_principal:
   type: bool
 """
 
-from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, SELECTORS, find_application
+from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, SELECTORS
 from ansible_collections.procall.msteams.plugins.module_utils._consent import (
     ConsentError,
     check_scope_names,
@@ -143,6 +143,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._consent import (
 )
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError, odata_quote
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.procall.msteams.plugins.module_utils._replication import create_service_principal, find_application_waiting
 
 
 class ConsentFailure(Exception):
@@ -163,7 +164,7 @@ def _write(client, needed, fn, *args, **kwargs):
 def run(module):
     p = module.params
     client = module.client
-    app = find_application(client, **{k: p[k] for k in SELECTORS})
+    app = find_application_waiting(client, {k: p[k] for k in SELECTORS})
     if app is None:
         raise ConsentFailure(
             "No application matches %s; create it first with procall.msteams.entra_app." % ", ".join("%s=%s" % (k, p[k]) for k in SELECTORS if p[k])
@@ -220,8 +221,7 @@ def run(module):
     if sp_id is None:
         # graph.md "Eventual consistency": POST /servicePrincipals right after the app was
         # created can answer 400 NoBackingApplicationObject; the client retries it.
-        client.expect_new(app_id)
-        sp = client.post("servicePrincipals", {"appId": app_id}, action="create the app's service principal")
+        sp = create_service_principal(client, app_id)
         sp_id = sp["id"]
         client.expect_new(sp_id)
         result["service_principal_id"] = sp_id

@@ -250,9 +250,10 @@ reason:
 
 import time
 
-from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, SELECTORS, find_application
+from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, SELECTORS
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphAuthError, GraphError
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.procall.msteams.plugins.module_utils._replication import find_application_waiting
 from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
     DEFAULT_NAME_PREFIX,
     PERSONAL_SECRET_LIMIT,
@@ -371,7 +372,7 @@ def run(module):
     if state == "absent" and not p["consumer"] and not p["key_ids"]:
         raise SecretFailure("state=absent needs key_ids or consumer: without them it would have to choose among every secret of the app, which it never does.")
 
-    app = find_application(client, **{k: p[k] for k in SELECTORS})
+    app = find_application_waiting(client, {k: p[k] for k in SELECTORS})
     if app is None:
         raise SecretFailure(
             "No application matches %s; create it first with procall.msteams.entra_app." % ", ".join("%s=%s" % (k, p[k]) for k in SELECTORS if p[k])

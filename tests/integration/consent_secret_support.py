@@ -69,12 +69,15 @@ def require_server_clock(emulator):
 class World:
     """One tenant in the emulator, an automation identity and the app under test."""
 
-    def __init__(self, emulator, tmp_path, roles=None, app_body=None):
+    def __init__(self, emulator, tmp_path, roles=None, app_body=None, app_via_graph=False):
         self.emu = emulator
         self.tmp = pathlib.Path(tmp_path)
         self.tenant = emulator.add_tenant(name="contoso")
         self.identity = emulator.add_automation_identity(self.tenant, roles=roles if roles is not None else ONBOARDING_ROLES)
-        self.app = emulator.admin(self.tenant).add_application(app_body or vendor_app_body())
+        if app_via_graph:  # as entra_app does it: subject to the emulator's replication lag
+            self.app = OutOfBand(self).call("POST", "applications", app_body or vendor_app_body())
+        else:
+            self.app = emulator.admin(self.tenant).add_application(app_body or vendor_app_body())
         self.runs = 0
 
     def auth(self):
