@@ -137,3 +137,17 @@ def test_secret_inside_the_window_rotates_without_moving_the_clock(world):
     res, gone, _ignored = world.secret(consumer="ucs1", state="absent", keep_key_ids=[rot["key_id"]])
     assert gone["revoked_key_ids"] == [first["key_id"]], res
     assert sorted(c["keyId"] for c in world.password_credentials()) == sorted([rot["key_id"], two["key_id"]])
+
+
+def test_personal_account_audience_allows_only_two_secrets(graph_emulator, tmp_path):
+    from tests.integration.consent_secret_support import vendor_app_body
+
+    body = dict(vendor_app_body(), signInAudience="AzureADandPersonalMicrosoftAccount")
+    world = World(graph_emulator, tmp_path, app_body=body)
+    assert world.consent()[0].rc == 0
+    for host in ("ucs1", "ucs2"):
+        res, out, _ignored = world.secret(consumer=host)
+        assert res.rc == 0 and out["rotated"], res
+    res, out, _ignored = world.secret(consumer="ucs3")
+    assert out["failed"] and "only 2 client secrets" in out["msg"] and "AzureADandPersonalMicrosoftAccount" in out["msg"], res
+    assert len(world.password_credentials()) == 2
