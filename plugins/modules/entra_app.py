@@ -324,7 +324,11 @@ def create_app(module, client, params, wanted_access):
             client.expect_new(created.get("id"))
             client.expect_new(created.get("appId"))
             return created, True
-        return find_application(client, unique_name=params["unique_name"]) or {}, True
+        # 204: the app existed although the lookup did not list it (replication lag); the upsert
+        # has set every property, so read it back, retrying while it is not visible yet.
+        module.warn("Application %r existed although the lookup did not find it yet (replication); the upsert updated it." % params["unique_name"])
+        client.expect_new(upsert_path(params["unique_name"]))
+        return client.get(upsert_path(params["unique_name"]), action="read application %r" % params["unique_name"]), True
     last_error = None
     for _attempt in range(3):
         try:
