@@ -79,8 +79,12 @@ def test_two_consumers_rotate_independently(world, graph_emulator, server_clock)
 
 def test_verify_waits_out_token_propagation(world, graph_emulator):
     graph_emulator.faults.token_propagation_delay(seconds=4)
+    graph_emulator.reset_log()
     res, out, secret = world.secret(consumer="ucs1", verify_timeout=60)
     assert res.rc == 0 and out["verified"] and secret, res
+    # The token service refused the new secret at first; the module asked again until it was accepted.
+    as_app = [r for r in graph_emulator.requests(tenant_id=world.tenant) if r["kind"] == "token" and r["caller"] == world.app["appId"]]
+    assert len(as_app) >= 2 and as_app[0]["status"] != 200 and as_app[-1]["status"] == 200, as_app
 
 
 def test_verify_timeout_revokes_the_unverified_secret(world, graph_emulator):
@@ -97,6 +101,9 @@ def test_policy_cap_is_a_clear_error(world, graph_emulator):
     assert "Traceback" not in res.output
     res, out, _ignored = world.secret(consumer="ucs1", validity_days=90)
     assert res.rc == 0 and out["days_left"] == 90, res
+    graph_emulator.admin(world.tenant).set_policy(password_addition=False)
+    res, out, _ignored = world.secret(consumer="ucs2", validity_days=90)
+    assert out["failed"] and "passwordAddition" in out["msg"] and "forbids new client secrets" in out["msg"], res
 
 
 def test_absent_without_consumer_or_key_ids_is_refused(world):
