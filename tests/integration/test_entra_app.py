@@ -300,3 +300,11 @@ def test_malformed_ids_are_rejected_before_any_request(graph_emulator, tenant, w
     result = run_tasks(tmp_path, "malformed", [app_task(unique_name=UNIQUE, display_name=NAME)], bad)
     assert result.rc != 0 and "tenant_id" in one(result)["msg"]
     assert [r for r in graph_emulator.requests() if r["kind"] != "control"] == []
+
+
+def test_a_hand_made_namesake_is_reported_not_adopted(graph_emulator, tenant, writer, tmp_path):
+    portal = graph_emulator.admin(tenant).add_application({"displayName": NAME})
+    result = run_tasks(tmp_path, "namesake", [app_task(unique_name=UNIQUE, display_name=NAME)], auth_vars(graph_emulator, tenant, writer, tmp_path))
+    assert result.rc == 0, one(result)["msg"]
+    assert any(portal["appId"] in w and "app_id" in w for w in one(result)["warnings"])
+    assert one(result)["app_id"] != portal["appId"]
