@@ -308,3 +308,14 @@ def test_a_hand_made_namesake_is_reported_not_adopted(graph_emulator, tenant, wr
     assert result.rc == 0, one(result)["msg"]
     assert any(portal["appId"] in w and "app_id" in w for w in one(result)["warnings"])
     assert one(result)["app_id"] != portal["appId"]
+
+
+def test_ca_path_is_needed_and_validate_certs_false_is_warned(graph_emulator, tenant, writer, tmp_path):
+    graph_emulator.admin(tenant).add_application({"displayName": NAME, "uniqueName": UNIQUE})
+    auth = auth_vars(graph_emulator, tenant, writer, tmp_path)
+    auth.pop("ca_path")
+    untrusted = run_tasks(tmp_path, "untrusted", [info_task(unique_name=UNIQUE)], auth)
+    assert untrusted.rc != 0 and "Set ca_path" in one(untrusted, "Info")["msg"]
+    unverified = run_tasks(tmp_path, "unverified", [info_task(unique_name=UNIQUE)], dict(auth, validate_certs=False))
+    assert unverified.rc == 0, one(unverified, "Info")["msg"]
+    assert any("validate_certs=false" in w for w in one(unverified, "Info")["warnings"])
