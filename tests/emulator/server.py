@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import logging
 import pathlib
 import socket
@@ -63,7 +64,15 @@ class EmulatorServer:
         self.app = create_app(self.store, keys)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(cert_path), str(key_path))
-        self._server = make_server(self.host, self.port, self.app, threaded=True, ssl_context=context, request_handler=_QuietHandler)
+        store = self.store
+
+        class _ClockHandler(_QuietHandler):
+            # Clients count expiry against Graph's HTTP Date header (entra_app_secret's docs), so
+            # the header shows the settable clock, not the machine's.
+            def date_time_string(self, timestamp=None):
+                return email.utils.formatdate(store.now() if timestamp is None else timestamp, usegmt=True)
+
+        self._server = make_server(self.host, self.port, self.app, threaded=True, ssl_context=context, request_handler=_ClockHandler)
         self._server.daemon_threads = True
         self.port = self._server.socket.getsockname()[1]
         self.url = f"https://{self.host}:{self.port}"

@@ -157,6 +157,18 @@ def test_clock_set_and_advance(graph_emulator):
     assert app["passwordCredentials"][0]["startDateTime"].startswith("2030-01-03")
 
 
+def test_date_header_shows_the_settable_clock(graph_emulator):
+    """Clients count days left against Graph's Date header (entra_app_secret), so it follows the clock."""
+    import datetime
+    import email.utils
+
+    when = datetime.datetime(2031, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
+    graph_emulator.clock.set(when)
+    resp = requests.get(f"{graph_emulator.url}/v1.0/organization", verify=str(graph_emulator.ca_path), timeout=30)
+    shown = email.utils.parsedate_to_datetime(resp.headers["Date"])
+    assert abs((shown - when).total_seconds()) < 60
+
+
 def test_conflicts_hit_writes_only(world):
     world.emulator.faults.conflicts(burst=1)
     assert world.call("GET", "/applications").status_code == 200

@@ -40,43 +40,6 @@ def vendor_app_body(name="ProCall Teams"):
     }
 
 
-def date_header_follows_clock(emulator):
-    """Whether the emulator's HTTP ``Date`` header shows its settable clock.
-
-    entra_app_secret counts days left on Graph's clock, taken from that header (the module's
-    documentation says why); tests that move the clock need the emulator to send it.
-    """
-    import email.utils
-
-    import requests
-
-    before = emulator.clock.now()
-    emulator.clock.advance(days=400)
-    try:
-        resp = requests.get("%s/v1.0/organization" % emulator.url, verify=str(emulator.ca_path), timeout=30)
-        shown = email.utils.parsedate_to_datetime(resp.headers.get("Date", "Thu, 01 Jan 1970 00:00:00 GMT"))
-        return abs((shown - emulator.clock.now()).total_seconds()) < 120
-    finally:
-        emulator.clock.set(before)
-
-
-def server_clock_in_date_header(server, emulator, monkeypatch):
-    """Make sure the emulator's ``Date`` header shows its settable clock (contracts.md, ``.clock``).
-
-    Until tests/emulator sends it itself, the in-process server's request handler is patched for
-    the duration of one test: werkzeug writes ``Date`` from ``date_time_string()``, which then
-    reads the emulator's clock instead of the machine's.
-    """
-    if date_header_follows_clock(emulator):
-        return
-    import email.utils
-
-    handler = server._server.RequestHandlerClass
-    store = server.store
-    monkeypatch.setattr(handler, "date_time_string", lambda self, timestamp=None: email.utils.formatdate(timestamp or store.now(), usegmt=True), raising=True)
-    assert date_header_follows_clock(emulator)
-
-
 class World:
     """One tenant in the emulator, an automation identity and the app under test."""
 

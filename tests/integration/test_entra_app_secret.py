@@ -2,15 +2,9 @@
 
 import pytest
 
-from tests.integration.consent_secret_support import World, server_clock_in_date_header
+from tests.integration.consent_secret_support import World
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server_clock(graph_emulator_server, graph_emulator, monkeypatch):
-    """Graph's clock reaches the module through the HTTP Date header (the module's documentation)."""
-    server_clock_in_date_header(graph_emulator_server, graph_emulator, monkeypatch)
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ def test_present_twice_keeps_one_secret(world, graph_emulator):
     assert blind["changed"] is False and blind["secret_known"] is False and unknown is None
 
 
-def test_clock_inside_window_rotates_then_absent_revokes_only_the_replaced(world, graph_emulator, server_clock):
+def test_clock_inside_window_rotates_then_absent_revokes_only_the_replaced(world, graph_emulator):
     _ignored, first, secret = world.secret(consumer="ucs1")
     world.advance_clock(151)  # 29 days left < rotate_before_days 30
     res, rot, new_secret = world.secret(consumer="ucs1", current_secret=secret)
@@ -64,7 +58,7 @@ def test_host_lost_its_secret_gets_a_new_one(world):
     assert res.rc == 0 and out["rotated"] and out["replaced_key_ids"] == [first["key_id"]], res
 
 
-def test_two_consumers_rotate_independently(world, graph_emulator, server_clock):
+def test_two_consumers_rotate_independently(world, graph_emulator):
     _ignored, one, s1 = world.secret(consumer="ucs1")
     world.advance_clock(60)
     _ignored, two, s2 = world.secret(consumer="ucs2")
