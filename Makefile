@@ -9,7 +9,8 @@ COLLECTIONS := $(CURDIR)/.build/collections
 COLLECTION_LINK := .build/collections/ansible_collections/procall/msteams
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS):$(CURDIR)
-PYTEST_ARGS ?=
+# Two workers: the playbook runs wait on subprocesses much of the time (2 cores: env README).
+PYTEST_ARGS ?= -n 2
 
 .PHONY: help venv collection-link test lint ruff yamllint ansible-lint sanity units demo emulator build clean
 
