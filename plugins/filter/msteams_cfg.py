@@ -1,0 +1,82 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the ``ucserver`` role: thin wrappers over ``module_utils/_msteams_cfg.py``.
+
+Documentation of each filter is in the ``<filter name>.yml`` file beside this one.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.procall.msteams.plugins.module_utils import _msteams_cfg as cfg
+
+
+def _wrap(func):
+    def run(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except cfg.MsteamsCfgError as exc:
+            # One sentence for the user; no traceback, no input value that could be the secret.
+            raise AnsibleFilterError(str(exc)) from None
+
+    run.__name__ = func.__name__
+    return run
+
+
+def msteams_cfg_merge(
+    current,
+    tenant_id,
+    client_id,
+    client_secret,
+    get_from_teams=None,
+    send_to_teams=None,
+    log_level=None,
+    polling_rate=None,
+    force_reset=False,
+    encoding="text",
+):
+    return cfg.merge_cfg(
+        current,
+        tenant_id,
+        client_id,
+        client_secret,
+        get_from_teams=get_from_teams,
+        send_to_teams=send_to_teams,
+        log_level=log_level,
+        polling_rate=polling_rate,
+        force_reset=bool(force_reset),
+        encoding=encoding,
+    )
+
+
+def msteams_cfg_masked(values, reference=None, as_text=False, encoding="text"):
+    if not isinstance(values, dict):
+        values = cfg.parse_cfg(values, encoding)["values"]
+    if reference is not None and not isinstance(reference, dict):
+        reference = cfg.parse_cfg(reference, encoding)["values"]
+    masked = cfg.mask_cfg(values, reference)
+    if as_text:
+        return cfg.render_cfg(masked) if isinstance(masked, dict) else ""
+    return masked
+
+
+def msteams_cfg_parse(current, encoding="text"):
+    return cfg.parse_cfg(current, encoding)
+
+
+def msteams_cfg_summary(current, encoding="text"):
+    return cfg.summarize_cfg(current, encoding)
+
+
+def msteams_install_dir(binary_path):
+    return cfg.install_dir_from_binary_path(binary_path)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "msteams_cfg_merge": _wrap(msteams_cfg_merge),
+            "msteams_cfg_masked": _wrap(msteams_cfg_masked),
+            "msteams_cfg_parse": _wrap(msteams_cfg_parse),
+            "msteams_cfg_summary": _wrap(msteams_cfg_summary),
+            "msteams_install_dir": _wrap(msteams_install_dir),
+        }

@@ -1,0 +1,205 @@
+"""The simulated UCServer host behind the stand-in ``ansible.windows`` modules (tests only).
+
+A host is a folder: ``disk/<drive letter>/...`` stands for its file system, ``state.json``
+for everything else (services, processes, faults, operation log, module calls). The
+test-only connection plugin ``ucsim.host.simhost`` tells each module run which folder it is
+for, through the environment variable ``UCSIM_HOST_DIR``. ``tests/simulator/fleet.py``
+builds hosts and reads them back with the same code (it imports this file by path).
+
+The eucsrv model follows shared/reference/ucserver.md: it reads msteams.cfg at start and
+refuses to start on a file that is not JSON or lacks the vendor keys; while it runs with the
+integration enabled it writes its own copy back on stop; the admin GUI may write on close.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import time
+
+ENV = "UCSIM_HOST_DIR"
+VENDOR_KEYS = (
+    "bEnabled",
+    "bGetFromTeams",
+    "bSendToTeams",
+    "iLogLevel",
+    "iPollingRate",
+    "u8sTenant",
+    "u8sClientID",
+    "u8sClientSecret",
+    "u8sTokenCache",
+)
+
+
+class SimError(Exception):
+    pass
+
+
+def new_state():
+    return {
+        "services": {},
+        "processes": {},
+        "faults": {},
+        "unreachable": False,
+        "ops": [],
+        "module_calls": 0,
+        "calls": [],
+        "connection_execs": 0,
+    }
+
+
+class Host:
+    def __init__(self, root):
+        self.root = str(root)
+
+    @classmethod
+    def from_env(cls):
+        root = os.environ.get(ENV)
+        if not root:
+            raise SimError(f"{ENV} is not set: run this stand-in through the ucsim.host.simhost connection")
+        return cls(root)
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def state_path(self):
+        return os.path.join(self.root, "state.json")
+
+    @contextlib.contextmanager
+    def locked(self):
+        """The state, read under an exclusive lock and written back when the block ends."""
+        with open(os.path.join(self.root, "state.lock"), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                with open(self.state_path) as f:
+                    state = json.load(f)
+                yield state
+                tmp = self.state_path + ".tmp"
+                with open(tmp, "w") as f:
+                    json.dump(state, f, indent=1)
+                os.replace(tmp, self.state_path)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def read_state(self):
+        with open(self.state_path) as f:
+            return json.load(f)
+
+    def count_call(self, module_name):
+        """One stand-in module run = one WinRM round trip on a real host."""
+        with self.locked() as state:
+            state["module_calls"] += 1
+            state["calls"].append(module_name)
+
+    @staticmethod
+    def log(state, op, **details):
+        state["ops"].append(dict(op=op, t=time.time(), **details))
+        if state["faults"].get("unreachable_after") == op:
+            state["unreachable"] = True
+
+    # -- disk --------------------------------------------------------------------------------
+    def disk_path(self, win_path):
+        """``C:\\Program Files\\x`` -> ``<root>/disk/C/Program Files/x``."""
+        match = re.match(r"^([A-Za-z]):[\\/]*(.*)$", str(win_path).strip().strip('"'))
+        if not match:
+            raise SimError(f"the simulator only maps absolute Windows paths with a drive letter, not {win_path!r}")
+        parts = [p for p in re.split(r"[\\/]+", match.group(2)) if p and p != "."]
+        if ".." in parts:
+            raise SimError(f"'..' is not supported in simulated paths: {win_path!r}")
+        return os.path.join(self.root, "disk", match.group(1).upper(), *parts)
+
+    def win_path(self, disk_path):
+        rel = os.path.relpath(disk_path, os.path.join(self.root, "disk"))
+        drive, _, rest = rel.partition(os.sep)
+        return f"{drive}:\\" + rest.replace(os.sep, "\\")
+
+    # -- the service model -------------------------------------------------------------------
+    def service(self, state, name):
+        for key, svc in state["services"].items():
+            if key.lower() == str(name).lower():
+                return key, svc
+        return None, None
+
+    def _cfg_path(self, svc):
+        return os.path.join(self.disk_path(svc["install_dir"]), "config", "msteams.cfg")
+
+    def start_service(self, state, name):
+        """-> None, or the error message of a failed start."""
+        key, svc = self.service(state, name)
+        if svc["state"] == "running":
+            return None
+        if state["faults"].get("start_fails"):
+            self.log(state, "service_start_failed", service=key, reason="fault")
+            return f"Failed to start service '{key}': the service did not respond to the start or control request in a timely fashion"
+        path = self._cfg_path(svc)
+        loaded = None
+        if os.path.exists(path):
+            try:
+                with open(path, encoding="utf-8-sig") as f:
+                    loaded = json.load(f)
+                missing = [k for k in VENDOR_KEYS if not isinstance(loaded, dict) or k not in loaded]
+            except ValueError:
+                missing = ["(not valid JSON)"]
+            if missing:
+                self.log(state, "service_start_failed", service=key, reason="config", missing=missing)
+                return f"Failed to start service '{key}': the service terminated unexpectedly (msteams.cfg: {', '.join(missing)})"
+        svc["state"] = "running"
+        svc["loaded_cfg"] = loaded
+        self.log(state, "service_start", service=key)
+        return None
+
+    def stop_service(self, name):
+        """Stop (outside the caller's lock: a hanging stop must not block other readers)."""
+        with self.locked() as state:
+            key, svc = self.service(state, name)
+            if svc["state"] == "stopped":
+                return
+            hang = state["faults"].get("stop_hang_seconds") or 0
+            if hang:
+                self.log(state, "service_stop_hang", service=key)
+        if hang:
+            # The service ignores the stop request; the role must bound its wait (peers.md:
+            # win_service has no stop timeout) and the async timeout kills this process.
+            time.sleep(hang)
+        with self.locked() as state:
+            key, svc = self.service(state, name)
+            loaded = svc.get("loaded_cfg")
+            if isinstance(loaded, dict) and loaded.get("bEnabled") == 1:
+                # A running UCServer with the integration on writes its own copy on shutdown,
+                # including a token cache it may have refreshed (ucserver.md).
+                copy = dict(loaded)
+                if svc.get("refreshed_token_cache"):
+                    copy["u8sTokenCache"] = svc["refreshed_token_cache"]
+                with open(self._cfg_path(svc), "w", encoding="utf-8") as f:
+                    json.dump(copy, f, indent=3, ensure_ascii=False)
+                self.log(state, "service_writeback", service=key)
+            svc["state"] = "stopped"
+            svc["loaded_cfg"] = None
+            self.log(state, "service_stop", service=key)
+
+    # -- processes ---------------------------------------------------------------------------
+    def kill_process(self, state, image, force):
+        """``taskkill /IM image [/F]`` -> (rc, stdout, stderr)."""
+        name = image[:-4] if image.lower().endswith(".exe") else image
+        for key in list(state["processes"]):
+            if key.lower() == name.lower():
+                proc = state["processes"].pop(key)
+                if not force and proc.get("writes_on_close") and proc.get("settings") is not None:
+                    with open(proc["settings_path"], "w", encoding="utf-8") as f:
+                        json.dump(proc["settings"], f, indent=3)
+                    self.log(state, "gui_settings_write", process=key)
+                self.log(state, "gui_close", process=key, forced=bool(force))
+                return 0, f'SUCCESS: The process "{key}.exe" with PID {proc.get("pid", 4242)} has been terminated.\r\n', ""
+        return 128, "", f'ERROR: The process "{image}" not found.\r\n'
+
+    # -- files -------------------------------------------------------------------------------
+    def write_file(self, state, win_path, data):
+        path = self.disk_path(win_path)
+        if state["faults"].get("write_fails") and os.path.basename(path).lower() == "msteams.cfg":
+            self.log(state, "file_write_failed", path=win_path)
+            raise SimError(f"Access to the path '{win_path}' is denied.")
+        with open(path, "wb") as f:
+            f.write(data)
+        self.log(state, "file_write", path=win_path)

@@ -1,0 +1,35 @@
+"""The filters are thin: they pass options through and turn input errors into filter errors."""
+
+import base64
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.procall.msteams.plugins.filter.msteams_cfg import FilterModule
+
+F = FilterModule().filters()
+TENANT = "11111111-2222-3333-4444-555555555555"
+CLIENT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+
+
+def test_merge_from_slurp_base64():
+    plan = F["msteams_cfg_merge"](base64.b64encode(b"{}").decode(), TENANT, CLIENT, "x", encoding="base64", force_reset="")
+    assert plan["reason"] == "other_app" and plan["values"]["u8sClientSecret"] == "x"
+
+
+def test_bad_input_is_a_filter_error_without_the_secret():
+    with pytest.raises(AnsibleFilterError, match="ucserver_client_id") as err:
+        F["msteams_cfg_merge"](None, TENANT, "bad", "the-secret")
+    assert "the-secret" not in str(err.value)
+
+
+def test_masked_text_and_dict():
+    text = '{"u8sClientSecret": "abc", "u8sTokenCache": ""}'
+    assert F["msteams_cfg_masked"](text) == {"u8sClientSecret": "REDACTED", "u8sTokenCache": ""}
+    masked = F["msteams_cfg_masked"]({"u8sClientSecret": "new"}, reference=text, as_text=True)
+    assert '"u8sClientSecret" : "CHANGED REDACTED"' in masked
+
+
+def test_install_dir_and_summary():
+    assert F["msteams_install_dir"]('"C:\\X\\eucsrv.exe"') == "C:\\X"
+    assert F["msteams_cfg_summary"](None)["config_present"] is False
+    assert F["msteams_cfg_parse"]("{")["state"] == "invalid"
