@@ -219,7 +219,7 @@ def _print_run(record: RunRecord, world: World) -> None:
 
 def _print_summary(record: RunRecord) -> None:
     for task in ("Print the summary", "Print the status table"):
-        for host, res in record.result.task_results(task).items():
+        for res in record.result.task_results(task).values():
             msg = res.get("msg")
             if isinstance(msg, list):
                 for line in msg:
