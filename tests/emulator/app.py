@@ -1,0 +1,888 @@
+"""The Flask application: Entra ID login host, Graph v1.0 and the ``/_emulator`` control API."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import re
+import socket
+import time
+import urllib.parse
+import uuid
+
+import jwt
+from cryptography.hazmat.primitives import hashes
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from . import certs, graph_seed, model
+from .model import GraphError, bad_request, not_found
+from .state import iso, parse_iso, secret_hash
+
+GRAPH_AUDIENCES = ("https://graph.microsoft.com", graph_seed.GRAPH_APP_ID)
+TOKEN_LIFETIME = 3599
+
+# Least-privileged application permissions per operation (reference/graph.md "Permissions of the
+# automation identity"); any one of a set is enough.
+READ_APPS = {"Application.Read.All", "Application.ReadWrite.All", "Application.ReadWrite.OwnedBy", "Directory.Read.All", "Directory.ReadWrite.All"}
+READ_ALL_APPS = {"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+WRITE_APPS = {"Application.ReadWrite.All", "Application.ReadWrite.OwnedBy"}
+CREATE_APPS = WRITE_APPS | {"AppRegistration.Create"}
+ASSIGN_ROLES = {"AppRoleAssignment.ReadWrite.All"}
+# AppRoleAssignment.ReadWrite.All alone gets 403 on appRoleAssignedTo: Application.Read.All (or
+# more) is needed too (microsoft-graph-docs-contrib#3476, graph.md).
+ASSIGN_ROLES_ALSO = {"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+READ_ASSIGNMENTS = READ_ALL_APPS | ASSIGN_ROLES
+READ_GRANTS = {"Directory.Read.All", "Directory.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"}
+WRITE_GRANTS = {"DelegatedPermissionGrant.ReadWrite.All"}
+READ_ORG = {"Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+
+FILTERABLE = {
+    "applications": ("displayName", "appId", "uniqueName", "id"),
+    "servicePrincipals": ("displayName", "appId", "id"),
+    "oauth2PermissionGrants": ("clientId", "consentType", "resourceId", "principalId"),
+    "appRoleAssignments": ("principalId", "resourceId", "appRoleId"),
+}
+FILTER_CLAUSE = re.compile(r"^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$")
+
+
+class EntraError(Exception):
+    def __init__(self, status: int, error: str, code: int, description: str):
+        super().__init__(description)
+        self.status, self.error, self.code, self.description = status, error, code, description
+
+
+class Keys:
+    """The token signing key (RS256), generated at start or kept in the state directory."""
+
+    def __init__(self, private_pem: bytes, public_pem: bytes):
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+
+        self.private_pem, self.public_pem = private_pem, public_pem
+        # Parse once: loading an RSA private key checks it, which costs ~100 ms per token otherwise.
+        self.private_key = load_pem_private_key(private_pem, password=None)
+        self.public_key = load_pem_public_key(public_pem)
+        self.kid = base64.urlsafe_b64encode(secret_hash(public_pem.decode()).encode()[:16]).decode().rstrip("=")
+
+    def jwk(self) -> dict:
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.public_key))
+        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+        return jwk
+
+
+def _kind(path: str) -> str:
+    if path.startswith("/_emulator"):
+        return "control"
+    if path.startswith("/v1.0"):
+        return "graph"
+    if path.endswith("/oauth2/v2.0/token"):
+        return "token"
+    return "discovery"
+
+
+def create_app(store, keys: Keys) -> Flask:
+    app = Flask("graph_emulator")
+    app.config["store"] = store
+
+    # --- every request: faults in, log out ----------------------------------------------------
+    @app.before_request
+    def _before():
+        g.start = time.perf_counter()
+        g.request_id = str(uuid.uuid4())
+        g.kind = _kind(request.path)
+        g.caller = None
+        g.tenant = None
+        g.fault = None
+        if g.kind == "control":
+            return None
+        with store.lock:
+            latency = store.faults.latency_ms if g.kind in store.faults.latency_kinds else 0
+            decision = store.faults.decide(g.kind, request.method)
+        if latency:
+            time.sleep(latency / 1000.0)
+        if decision is None:
+            return None
+        what, info = decision
+        g.fault = what
+        if what == "drop":
+            # Close the connection without an answer: the client sees a reset / EOF. werkzeug
+            # then fails to write the response (BrokenPipe) and handles that quietly.
+            sock = request.environ.get("werkzeug.socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            return Response(b"", status=599)
+        if what == "throttle":
+            if g.kind == "token":
+                return _entra_response(
+                    EntraError(429, "temporarily_unavailable", 50196, "The server is busy; retry later."), {"Retry-After": str(info["retry_after"])}
+                )
+            return _graph_error_response(
+                GraphError(
+                    429, "TooManyRequests", "Too many requests. Retry after the time given in Retry-After.", headers={"Retry-After": str(info["retry_after"])}
+                )
+            )
+        if what == "conflict":
+            # Transient 409 on writes (graph.md "Updates to applications can answer 409 Conflict
+            # transiently"); the code is the emulator's choice.
+            return _graph_error_response(GraphError(409, "Request_Conflict", "Another operation changed this object at the same time. Retry the request."))
+        status = info["status"]
+        if g.kind == "token":
+            return _entra_response(EntraError(status, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."))
+        codes = {500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
+        return _graph_error_response(GraphError(status, codes.get(status, "UnknownError"), "The service is temporarily unavailable. Please retry."))
+
+    @app.after_request
+    def _after(response: Response):
+        response.headers["request-id"] = g.request_id
+        response.headers["client-request-id"] = request.headers.get("client-request-id", g.request_id)
+        store.record(
+            {
+                "time": iso(store.now()),
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string.decode(),
+                "status": 0 if g.fault == "drop" else response.status_code,
+                "caller": g.caller,
+                "tenant": g.tenant,
+                "duration_ms": round((time.perf_counter() - g.start) * 1000, 2),
+                "kind": g.kind,
+                "fault": g.fault,
+            }
+        )
+        if request.method != "GET" and response.status_code < 400 and g.kind != "discovery":
+            store.save()
+        return response
+
+    def _graph_error_response(err: GraphError) -> Response:
+        body = {
+            "error": {
+                "code": err.code,
+                "message": err.message,
+                "innerError": {
+                    "date": iso(store.now()),
+                    "request-id": g.request_id,
+                    "client-request-id": request.headers.get("client-request-id", g.request_id),
+                },
+            }
+        }
+        if err.details:
+            body["error"]["details"] = err.details
+        return Response(json.dumps(body), status=err.status, headers=err.headers, mimetype="application/json")
+
+    def _entra_response(err: EntraError, headers: dict | None = None) -> Response:
+        trace, correlation = str(uuid.uuid4()), request.headers.get("client-request-id") or str(uuid.uuid4())
+        stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(store.now()))
+        body = {
+            "error": err.error,
+            "error_description": f"AADSTS{err.code}: {err.description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {stamp}",
+            "error_codes": [err.code],
+            "timestamp": stamp,
+            "trace_id": trace,
+            "correlation_id": correlation,
+            "error_uri": f"{request.host_url}error?code={err.code}",
+        }
+        return Response(json.dumps(body), status=err.status, headers=headers or {}, mimetype="application/json")
+
+    @app.errorhandler(GraphError)
+    def _on_graph_error(err: GraphError):
+        return _graph_error_response(err)
+
+    @app.errorhandler(Exception)
+    def _on_unexpected(err: Exception):
+        # Unknown URLs and emulator bugs still answer in Graph's error shape.
+        if isinstance(err, HTTPException):
+            status = err.code or 500
+            return _graph_error_response(GraphError(status, "BadRequest" if status < 500 else "InternalServerError", err.description or str(err)))
+        app.logger.exception("emulator error")
+        return _graph_error_response(GraphError(500, "InternalServerError", f"Emulator error: {type(err).__name__}: {err}"))
+
+    @app.errorhandler(EntraError)
+    def _on_entra_error(err: EntraError):
+        return _entra_response(err)
+
+    def _json(obj, status=200) -> Response:
+        return Response(json.dumps(obj), status=status, mimetype="application/json")
+
+    # --- login host ---------------------------------------------------------------------------
+    def _tenant_or_error(tenant_key: str) -> dict:
+        tenant = store.find_tenant(tenant_key)
+        if tenant is None:
+            raise EntraError(
+                400,
+                "invalid_tenant",
+                90002,
+                f"Tenant '{tenant_key}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+            )
+        g.tenant = tenant["id"]
+        return tenant
+
+    @app.get("/<tenant_key>/v2.0/.well-known/openid-configuration")
+    def openid_configuration(tenant_key):
+        tenant = _tenant_or_error(tenant_key)
+        base = request.host_url.rstrip("/")
+        tid = tenant["id"]
+        return _json(
+            {
+                "token_endpoint": f"{base}/{tenant_key}/oauth2/v2.0/token",
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+                "jwks_uri": f"{base}/{tenant_key}/discovery/v2.0/keys",
+                "response_modes_supported": ["query", "fragment", "form_post"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "issuer": f"{base}/{tid}/v2.0",
+                "request_uri_parameter_supported": False,
+                "userinfo_endpoint": f"{base}/oidc/userinfo",
+                "authorization_endpoint": f"{base}/{tenant_key}/oauth2/v2.0/authorize",
+                "device_authorization_endpoint": f"{base}/{tenant_key}/oauth2/v2.0/devicecode",
+                "http_logout_supported": True,
+                "frontchannel_logout_supported": True,
+                "end_session_endpoint": f"{base}/{tenant_key}/oauth2/v2.0/logout",
+                "claims_supported": ["sub", "iss", "aud", "exp", "iat", "tid", "roles"],
+                "tenant_region_scope": "EU",
+                "cloud_instance_name": request.host,
+                "msgraph_host": request.host,
+            }
+        )
+
+    @app.get("/<tenant_key>/discovery/v2.0/keys")
+    def jwks(tenant_key):
+        _tenant_or_error(tenant_key)
+        return _json({"keys": [keys.jwk()]})
+
+    @app.get("/common/discovery/instance")
+    def instance_discovery():
+        host = request.host
+        authority = request.args.get("authorization_endpoint", "")
+        tenant = authority.split("/")[3] if authority.count("/") >= 3 else "common"
+        return _json(
+            {
+                "tenant_discovery_endpoint": f"{request.host_url}{tenant}/v2.0/.well-known/openid-configuration",
+                "api-version": "1.1",
+                "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
+            }
+        )
+
+    def _graph_resources() -> set:
+        base = request.host_url.rstrip("/")
+        port = request.host.rsplit(":", 1)[-1] if ":" in request.host else "443"
+        return set(GRAPH_AUDIENCES) | {base, f"https://127.0.0.1:{port}", f"https://localhost:{port}"}
+
+    @app.post("/<tenant_key>/oauth2/v2.0/token")
+    def token(tenant_key):
+        tenant = _tenant_or_error(tenant_key)
+        form = request.form
+        if form.get("grant_type") != "client_credentials":
+            raise EntraError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type; only client_credentials is emulated.")
+        client_id = form.get("client_id")
+        if not client_id and form.get("client_assertion"):
+            try:
+                client_id = jwt.decode(form["client_assertion"], options={"verify_signature": False}).get("sub")
+            except jwt.PyJWTError:
+                client_id = None
+        if not client_id:
+            raise EntraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
+        g.caller = client_id
+        scope = (form.get("scope") or "").strip()
+        if not scope:
+            raise EntraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.")
+        scopes = scope.split()
+        if len(scopes) != 1 or not scopes[0].endswith("/.default"):
+            raise EntraError(
+                400,
+                "invalid_scope",
+                1002012,
+                f"The provided value for scope {scope} is not valid. Client credential flows must have a scope value "
+                "with /.default suffixed to the resource identifier (application ID URI).",
+            )
+        resource = scopes[0][: -len("/.default")]
+        if resource.rstrip("/") not in _graph_resources():
+            raise EntraError(
+                400, "invalid_resource", 500011, f"The resource principal named {resource} was not found in the tenant named {tenant['displayName']}."
+            )
+        now = store.now()
+        with store.lock:
+            application = next((a for a in tenant["applications"].values() if a["appId"] == client_id), None)
+            if application is None:
+                raise EntraError(
+                    400,
+                    "unauthorized_client",
+                    700016,
+                    f"Application with identifier '{client_id}' was not found in the directory '{tenant['displayName']}'. This can happen if the application "
+                    "has not been installed by the administrator of the tenant or consented to by any user in the tenant.",
+                )
+            if form.get("client_secret") is not None:
+                _check_secret(tenant, application, form["client_secret"], now)
+            elif form.get("client_assertion") is not None:
+                _check_assertion(application, form, now)
+            else:
+                raise EntraError(
+                    401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."
+                )
+            sp = model.service_principal_for(tenant, client_id)
+            if sp is None:
+                raise EntraError(
+                    400, "invalid_client", 7000229, f"The client application {client_id} is missing service principal in the tenant {tenant['id']}."
+                )
+            roles = _roles_of(tenant, sp, now)
+        claims = {
+            "aud": resource.rstrip("/"),
+            "iss": f"https://sts.windows.net/{tenant['id']}/",
+            "iat": int(now),
+            "nbf": int(now),
+            "exp": int(now) + TOKEN_LIFETIME,
+            "aio": str(uuid.uuid4()),
+            "app_displayname": application["displayName"],
+            "appid": client_id,
+            "appidacr": "2" if form.get("client_assertion") else "1",
+            "azp": client_id,
+            "idp": f"https://sts.windows.net/{tenant['id']}/",
+            "idtyp": "app",
+            "oid": sp["id"],
+            "sub": sp["id"],
+            "tid": tenant["id"],
+            "uti": uuid.uuid4().hex[:22],
+            "ver": "1.0",
+            # Emulator-only claim: the real-time expiry, used when token expiry follows the wall clock.
+            "xms_emu_wall_exp": int(time.time()) + TOKEN_LIFETIME,
+        }
+        if roles:
+            claims["roles"] = roles
+        access_token = jwt.encode(claims, keys.private_key, algorithm="RS256", headers={"kid": keys.kid, "x5t": keys.kid})
+        return _json({"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME, "access_token": access_token})
+
+    def _check_secret(tenant, application, secret, now):
+        digest = secret_hash(secret)
+        for cred in application["passwordCredentials"]:
+            if tenant["secrets"].get(cred["keyId"]) != digest:
+                continue
+            if tenant["meta"].get(cred["keyId"], {}).get("available_at", 0) > now:
+                break  # not yet propagated to the token service: looks like a wrong secret (graph.md)
+            if parse_iso(cred["endDateTime"]) <= now:
+                raise EntraError(
+                    401,
+                    "invalid_client",
+                    7000222,
+                    f"The provided client secret keys for app '{application['appId']}' are expired. Visit the Azure portal to create new keys for your app.",
+                )
+            if parse_iso(cred["startDateTime"]) > now:
+                break
+            return
+        raise EntraError(
+            401,
+            "invalid_client",
+            7000215,
+            f"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, "
+            f"for a secret added to app '{application['appId']}'.",
+        )
+
+    def _check_assertion(application, form, now):
+        if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            raise EntraError(400, "invalid_request", 50027, "Invalid client_assertion_type; expected urn:ietf:params:oauth:client-assertion-type:jwt-bearer.")
+        assertion = form["client_assertion"]
+        try:
+            header = jwt.get_unverified_header(assertion)
+        except jwt.PyJWTError as exc:
+            raise EntraError(400, "invalid_request", 50027, "JWT token is invalid or malformed.") from exc
+        wanted = []
+        for name in ("x5t", "x5t#S256"):
+            if isinstance(header.get(name), str):
+                raw = header[name] + "=" * (-len(header[name]) % 4)
+                try:
+                    wanted.append((name, base64.urlsafe_b64decode(raw)))
+                except ValueError as exc:
+                    raise EntraError(400, "invalid_request", 50027, "JWT token is invalid or malformed.") from exc
+        for cred in application["keyCredentials"]:
+            cert = certs.certificate_from_key_credential(cred["key"])
+            prints = {"x5t": cert.fingerprint(hashes.SHA1()), "x5t#S256": cert.fingerprint(hashes.SHA256())}  # noqa: S303 - x5t is SHA-1
+            if not any(prints[name] == value for name, value in wanted):
+                continue
+            if parse_iso(cred["endDateTime"]) <= now:
+                raise EntraError(401, "invalid_client", 700027, "The certificate used to sign the client assertion has expired.")
+            try:
+                # The client signs with its own wall clock, so exp/nbf are checked against real time,
+                # not the emulated clock (README "Clock").
+                claims = jwt.decode(
+                    assertion,
+                    cert.public_key(),
+                    algorithms=["RS256", "PS256"],
+                    options={"verify_aud": False, "require": ["exp", "iss", "sub"]},
+                    leeway=300,
+                )
+            except jwt.ExpiredSignatureError as exc:
+                raise EntraError(401, "invalid_client", 700024, "Client assertion is not within its valid time range.") from exc
+            except jwt.PyJWTError as exc:
+                raise EntraError(401, "invalid_client", 700027, "Client assertion contains an invalid signature.") from exc
+            if claims.get("iss") != application["appId"] or claims.get("sub") != application["appId"]:
+                raise EntraError(401, "invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id' parameter.")
+            if not str(claims.get("aud", "")).endswith("/oauth2/v2.0/token"):
+                raise EntraError(401, "invalid_client", 700212, "No matching federated identity record found for presented assertion audience.")
+            return
+        raise EntraError(
+            401,
+            "invalid_client",
+            700027,
+            "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.]",
+        )
+
+    def _roles_of(tenant, sp, now) -> list:
+        graph_sp = tenant["servicePrincipals"][tenant["graph_sp_id"]]
+        by_id = {r["id"]: r["value"] for r in graph_sp["appRoles"]}
+        roles = []
+        for assignment in tenant["appRoleAssignments"].values():
+            if assignment["principalId"] != sp["id"] or assignment["resourceId"] != graph_sp["id"]:
+                continue
+            if tenant["meta"].get(assignment["id"], {}).get("available_at", 0) > now:
+                continue  # token propagation delay
+            if assignment["appRoleId"] in by_id:
+                roles.append(by_id[assignment["appRoleId"]])
+        return sorted(set(roles))
+
+    # --- Graph --------------------------------------------------------------------------------
+    class Ctx:
+        pass
+
+    def _authenticate() -> Ctx:
+        header = request.headers.get("Authorization", "")
+        if not header.lower().startswith("bearer ") or not header[7:].strip():
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.")
+        try:
+            claims = jwt.decode(
+                header[7:].strip(),
+                keys.public_key,
+                algorithms=["RS256"],
+                options={"verify_exp": False, "verify_aud": False, "verify_iat": False, "verify_nbf": False},
+            )
+        except jwt.PyJWTError as exc:
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid signature or malformed token.") from exc
+        if claims.get("aud") not in _graph_resources():
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+        expired = claims.get("xms_emu_wall_exp", 0) <= time.time() if store.token_expiry == "wall" else claims.get("exp", 0) <= store.now()
+        if expired:
+            raise GraphError(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+        tenant = store.tenants.get(claims.get("tid"))
+        if tenant is None:
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid tenant.")
+        ctx = Ctx()
+        ctx.tenant = tenant
+        ctx.claims = claims
+        ctx.roles = set(claims.get("roles") or [])
+        ctx.caller_sp = claims.get("oid")
+        ctx.now = store.now()
+        g.caller = claims.get("appid")
+        g.tenant = tenant["id"]
+        return ctx
+
+    def _require(ctx, any_of: set, also: set | None = None):
+        if not ctx.roles & any_of or (also and not ctx.roles & also):
+            raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+
+    def _lagging(tenant, object_id) -> bool:
+        """Replication lag: a new object is invisible for N reads or T seconds (graph.md)."""
+        meta = tenant["meta"].get(object_id)
+        if not meta:
+            return False
+        if meta.get("lag_reads", 0) > 0:
+            meta["lag_reads"] -= 1
+            return True
+        return meta.get("lag_until", 0) > store.now()
+
+    def _start_lag(tenant, object_id):
+        lag = store.faults.replication_lag
+        if not lag:
+            return
+        meta = tenant["meta"].setdefault(object_id, {})
+        if lag.get("reads"):
+            meta["lag_reads"] = int(lag["reads"])
+        if lag.get("seconds"):
+            meta["lag_until"] = store.now() + float(lag["seconds"])
+
+    def _body() -> dict:
+        if not request.data:
+            return {}
+        try:
+            body = json.loads(request.data)
+        except ValueError as exc:
+            raise bad_request("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.") from exc
+        if not isinstance(body, dict):
+            raise bad_request("The request body must be a JSON object.")
+        return body
+
+    def _context_url(fragment: str) -> str:
+        return f"{request.host_url}v1.0/$metadata#{fragment}"
+
+    def _select(obj: dict, resource: str) -> dict:
+        select = request.args.get("$select")
+        if not select:
+            return obj
+        fields = [f.strip() for f in select.split(",") if f.strip()]
+        for field in fields:
+            if field not in obj:
+                raise bad_request(f"Could not find a property named '{field}' on type 'microsoft.graph.{resource}'.")
+        return {f: obj[f] for f in fields}
+
+    def _filter(items: list, collection: str) -> list:
+        expr = request.args.get("$filter")
+        if not expr:
+            return items
+        clauses = re.split(r"\s+and\s+", expr.strip(), flags=re.IGNORECASE)
+        conditions = []
+        for clause in clauses:
+            match = FILTER_CLAUSE.match(clause)
+            if not match or match.group(1) not in FILTERABLE[collection]:
+                prop = match.group(1) if match else clause.split()[0] if clause.split() else clause
+                raise GraphError(
+                    400,
+                    "Request_UnsupportedQuery",
+                    f"Unsupported or invalid query filter clause specified for property '{prop}' of resource '{collection}'.",
+                )
+            conditions.append((match.group(1), match.group(2).replace("''", "'")))
+        # Directory string comparisons are case-insensitive; a null property never matches.
+        return [i for i in items if all(i.get(p) is not None and str(i[p]).lower() == v.lower() for p, v in conditions)]
+
+    def _page(items: list, collection: str, resource: str, context: str) -> Response:
+        top_raw = request.args.get("$top")
+        try:
+            top = int(top_raw) if top_raw is not None else 100
+        except ValueError as exc:
+            raise bad_request(f"Invalid page size specified: '{top_raw}'.") from exc
+        if top < 1 or top > 999:
+            raise bad_request(f"Invalid page size specified: '{top}'. Must be between 1 and 999 inclusive.")
+        skip = 0
+        if request.args.get("$skiptoken"):
+            try:
+                skip = int(base64.urlsafe_b64decode(request.args["$skiptoken"].encode()).decode())
+            except ValueError as exc:
+                raise bad_request("Invalid $skiptoken.") from exc
+        page = [_select(model.public_view(i), resource) for i in items[skip : skip + top]]
+        body = {"@odata.context": _context_url(context), "value": page}
+        if skip + top < len(items):
+            params = [(k, v) for k, v in request.args.items(multi=True) if k != "$skiptoken"]
+            params.append(("$skiptoken", base64.urlsafe_b64encode(str(skip + top).encode()).decode()))
+            body["@odata.nextLink"] = f"{request.base_url}?{urllib.parse.urlencode(params, quote_via=urllib.parse.quote)}"
+        return _json(body)
+
+    def _entity(obj: dict, context: str, resource: str, status=200) -> Response:
+        out = _select(model.public_view(obj), resource)
+        return _json(dict({"@odata.context": _context_url(context)}, **out), status)
+
+    # applications ------------------------------------------------------------------------------
+    def _owns(ctx, app_obj) -> bool:
+        return ctx.caller_sp in ctx.tenant["owners"].get(app_obj["id"], [])
+
+    def _find_app(tenant, key: str):
+        match = re.fullmatch(r"\((appId|uniqueName)='((?:[^']|'')*)'\)", key)
+        if match:
+            prop, value = match.group(1), match.group(2).replace("''", "'")
+            return next((a for a in tenant["applications"].values() if a.get(prop) == value), None)
+        return tenant["applications"].get(key.lstrip("/"))
+
+    def _app_for_read(ctx, key):
+        app_obj = _find_app(ctx.tenant, key)
+        if app_obj is None or _lagging(ctx.tenant, app_obj["id"]):
+            raise not_found(key.strip("/()"))
+        # Application.ReadWrite.OwnedBy alone sees only owned apps: others look missing (README).
+        if not ctx.roles & READ_ALL_APPS and not _owns(ctx, app_obj):
+            raise not_found(key.strip("/()"))
+        return app_obj
+
+    def _app_for_write(ctx, key):
+        _require(ctx, WRITE_APPS)
+        app_obj = _find_app(ctx.tenant, key)
+        if app_obj is None:
+            raise not_found(key.strip("/()"))
+        if "Application.ReadWrite.All" in ctx.roles or _owns(ctx, app_obj):
+            return app_obj
+        if ctx.roles & READ_ALL_APPS:
+            # The caller can see the app but does not own it: Graph denies the write.
+            raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        raise not_found(key.strip("/()"))
+
+    def _creator_owner(ctx):
+        # Graph adds the calling service principal as owner when it creates with OwnedBy /
+        # AppRegistration.Create, so it can manage the app afterwards (README "Owners").
+        return None if "Application.ReadWrite.All" in ctx.roles else ctx.caller_sp
+
+    def list_applications(ctx):
+        _require(ctx, READ_APPS)
+        items = [a for a in ctx.tenant["applications"].values() if ctx.roles & READ_ALL_APPS or _owns(ctx, a)]
+        items = [a for a in _filter(items, "applications") if not _lagging(ctx.tenant, a["id"])]
+        return _page(items, "applications", "application", "applications")
+
+    def create_application(ctx):
+        _require(ctx, CREATE_APPS)
+        obj = model.create_application(ctx.tenant, _body(), ctx.now, _creator_owner(ctx))
+        _start_lag(ctx.tenant, obj["id"])
+        return _entity(obj, "applications/$entity", "application", 201)
+
+    def get_application(ctx, key):
+        _require(ctx, READ_APPS)
+        return _entity(_app_for_read(ctx, key), "applications/$entity", "application")
+
+    def patch_application(ctx, key):
+        body = _body()
+        unique = re.fullmatch(r"\(uniqueName='((?:[^']|'')*)'\)", key)
+        if unique and _find_app(ctx.tenant, key) is None:
+            _require(ctx, WRITE_APPS)
+            if "create-if-missing" not in request.headers.get("Prefer", "").lower():
+                raise not_found(key.strip("/()"))
+            unique_name = unique.group(1).replace("''", "'")
+            if body.get("uniqueName", unique_name) != unique_name:
+                raise bad_request("Property 'uniqueName' in the body does not match the key of the request.")
+            obj = model.create_application(ctx.tenant, dict(body, uniqueName=unique_name), ctx.now, _creator_owner(ctx))
+            _start_lag(ctx.tenant, obj["id"])
+            return _entity(obj, "applications/$entity", "application", 201)
+        app_obj = _app_for_write(ctx, key)
+        model.update_application(ctx.tenant, app_obj, body, ctx.now)
+        return Response(status=204)
+
+    def delete_application(ctx, key):
+        app_obj = _app_for_write(ctx, key)
+        model.delete_application(ctx.tenant, app_obj["id"])
+        return Response(status=204)
+
+    def add_password(ctx, key):
+        app_obj = _app_for_write(ctx, key)
+        cred = model.add_password(ctx.tenant, app_obj, _body(), ctx.now, store.faults.token_propagation_delay)
+        return _json(dict({"@odata.context": _context_url("microsoft.graph.passwordCredential")}, **cred))
+
+    def remove_password(ctx, key):
+        app_obj = _app_for_write(ctx, key)
+        model.remove_password(ctx.tenant, app_obj, _body())
+        return Response(status=204)
+
+    def _directory_object(tenant, object_id) -> dict | None:
+        sp = tenant["servicePrincipals"].get(object_id)
+        if sp is not None:
+            return dict({"@odata.type": "#microsoft.graph.servicePrincipal"}, **model.public_view(sp))
+        app_obj = tenant["applications"].get(object_id)
+        if app_obj is not None:
+            return dict({"@odata.type": "#microsoft.graph.application"}, **model.public_view(app_obj))
+        return None
+
+    def list_owners(ctx, key):
+        _require(ctx, READ_APPS)
+        app_obj = _app_for_read(ctx, key)
+        owners = [_directory_object(ctx.tenant, o) for o in ctx.tenant["owners"].get(app_obj["id"], [])]
+        return _json({"@odata.context": _context_url("directoryObjects"), "value": [o for o in owners if o]})
+
+    def add_owner(ctx, key):
+        app_obj = _app_for_write(ctx, key)
+        body = _body()
+        validate_ref = body.get("@odata.id")
+        if not isinstance(validate_ref, str) or len(body) != 1:
+            raise bad_request("The request body must hold exactly one '@odata.id' reference.")
+        owner_id = validate_ref.rstrip("/").rsplit("/", 1)[-1]
+        if _directory_object(ctx.tenant, owner_id) is None:
+            raise not_found(owner_id)
+        owners = ctx.tenant["owners"].setdefault(app_obj["id"], [])
+        if owner_id in owners:
+            raise bad_request("One or more added object references already exist for the following modified properties: 'owners'.")
+        owners.append(owner_id)
+        return Response(status=204)
+
+    def remove_owner(ctx, key, owner_id):
+        app_obj = _app_for_write(ctx, key)
+        owners = ctx.tenant["owners"].setdefault(app_obj["id"], [])
+        if owner_id not in owners:
+            raise not_found(owner_id)
+        owners.remove(owner_id)
+        return Response(status=204)
+
+    # service principals ------------------------------------------------------------------------
+    def _find_sp(tenant, key):
+        match = re.fullmatch(r"\(appId='((?:[^']|'')*)'\)", key)
+        if match:
+            return model.service_principal_for(tenant, match.group(1))
+        return tenant["servicePrincipals"].get(key.lstrip("/"))
+
+    def _sp_for_read(ctx, key):
+        sp = _find_sp(ctx.tenant, key)
+        if sp is None or _lagging(ctx.tenant, sp["id"]):
+            raise not_found(key.strip("/()"))
+        return sp
+
+    def list_service_principals(ctx):
+        # Simplification (README): any application read permission, OwnedBy included, sees every
+        # service principal, so an OwnedBy identity can resolve the Graph SP's permission ids.
+        _require(ctx, READ_APPS)
+        items = [s for s in _filter(list(ctx.tenant["servicePrincipals"].values()), "servicePrincipals") if not _lagging(ctx.tenant, s["id"])]
+        return _page(items, "servicePrincipals", "servicePrincipal", "servicePrincipals")
+
+    def create_service_principal(ctx):
+        _require(ctx, WRITE_APPS)
+        body = _body()
+        model.validate(body, model.SERVICE_PRINCIPAL_SCHEMA, "ServicePrincipal")
+        app_id = body.get("appId")
+        if not app_id:
+            raise bad_request("Property 'appId' is required.")
+        app_obj = next((a for a in ctx.tenant["applications"].values() if a["appId"] == app_id), None)
+        if app_obj is None or _lagging(ctx.tenant, app_obj["id"]):
+            # Graph's shape: 400 Request_BadRequest with NoBackingApplicationObject in details;
+            # the code also appears in the message so clients that match either find it.
+            raise GraphError(
+                400,
+                "Request_BadRequest",
+                f"NoBackingApplicationObject: The appId '{app_id}' of the service principal does not reference a valid application object.",
+                details=[{"code": "NoBackingApplicationObject", "target": "appId"}],
+            )
+        if "Application.ReadWrite.All" not in ctx.roles and not _owns(ctx, app_obj):
+            raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        sp = model.create_service_principal(ctx.tenant, app_obj, body, ctx.now)
+        owner = _creator_owner(ctx)
+        ctx.tenant["owners"][sp["id"]] = [owner] if owner else []
+        _start_lag(ctx.tenant, sp["id"])
+        return _entity(sp, "servicePrincipals/$entity", "servicePrincipal", 201)
+
+    def get_service_principal(ctx, key):
+        _require(ctx, READ_APPS)
+        return _entity(_sp_for_read(ctx, key), "servicePrincipals/$entity", "servicePrincipal")
+
+    def delete_service_principal(ctx, key):
+        _require(ctx, WRITE_APPS)
+        sp = _find_sp(ctx.tenant, key)
+        if sp is None:
+            raise not_found(key.strip("/()"))
+        if sp["id"] == ctx.tenant["graph_sp_id"]:
+            raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        if "Application.ReadWrite.All" not in ctx.roles and ctx.caller_sp not in ctx.tenant["owners"].get(sp["id"], []):
+            raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        model.delete_service_principal(ctx.tenant, sp["id"])
+        ctx.tenant["owners"].pop(sp["id"], None)
+        return Response(status=204)
+
+    def list_assignments(ctx, key, side):
+        _require(ctx, READ_ASSIGNMENTS)
+        sp = _sp_for_read(ctx, key)
+        field = "resourceId" if side == "appRoleAssignedTo" else "principalId"
+        items = [a for a in ctx.tenant["appRoleAssignments"].values() if a[field] == sp["id"]]
+        items = [a for a in _filter(items, "appRoleAssignments") if not _lagging(ctx.tenant, a["id"])]
+        return _page(items, "appRoleAssignments", "appRoleAssignment", f"servicePrincipals('{sp['id']}')/{side}")
+
+    def create_assignment(ctx, key, side):
+        _require(ctx, ASSIGN_ROLES, ASSIGN_ROLES_ALSO)
+        sp = _sp_for_read(ctx, key)
+        body = _body()
+        field = "resourceId" if side == "appRoleAssignedTo" else "principalId"
+        if body.get(field) and body[field] != sp["id"]:
+            raise bad_request(f"Property '{field}' must be the id of the service principal in the request URL.")
+        body.setdefault(field, sp["id"])
+        assignment = model.create_assignment(ctx.tenant, body, ctx.now, store.faults.token_propagation_delay)
+        _start_lag(ctx.tenant, assignment["id"])
+        return _entity(assignment, f"servicePrincipals('{sp['id']}')/{side}/$entity", "appRoleAssignment", 201)
+
+    def delete_assignment(ctx, key, side, assignment_id):
+        _require(ctx, ASSIGN_ROLES, ASSIGN_ROLES_ALSO)
+        sp = _sp_for_read(ctx, key)
+        field = "resourceId" if side == "appRoleAssignedTo" else "principalId"
+        assignment = ctx.tenant["appRoleAssignments"].get(assignment_id)
+        if assignment is None or assignment[field] != sp["id"]:
+            raise not_found(assignment_id)
+        del ctx.tenant["appRoleAssignments"][assignment_id]
+        return Response(status=204)
+
+    # delegated grants ---------------------------------------------------------------------------
+    def list_grants(ctx):
+        _require(ctx, READ_GRANTS)
+        items = [x for x in _filter(list(ctx.tenant["oauth2PermissionGrants"].values()), "oauth2PermissionGrants") if not _lagging(ctx.tenant, x["id"])]
+        return _page(items, "oauth2PermissionGrants", "oAuth2PermissionGrant", "oauth2PermissionGrants")
+
+    def get_grant(ctx, grant_id):
+        _require(ctx, READ_GRANTS)
+        grant = ctx.tenant["oauth2PermissionGrants"].get(grant_id)
+        if grant is None or _lagging(ctx.tenant, grant_id):
+            raise not_found(grant_id)
+        return _entity(grant, "oauth2PermissionGrants/$entity", "oAuth2PermissionGrant")
+
+    def create_grant(ctx):
+        _require(ctx, WRITE_GRANTS)
+        grant = model.create_grant(ctx.tenant, _body())
+        _start_lag(ctx.tenant, grant["id"])
+        return _entity(grant, "oauth2PermissionGrants/$entity", "oAuth2PermissionGrant", 201)
+
+    def patch_grant(ctx, grant_id):
+        _require(ctx, WRITE_GRANTS)
+        grant = ctx.tenant["oauth2PermissionGrants"].get(grant_id)
+        if grant is None:
+            raise not_found(grant_id)
+        body = _body()
+        model.validate(body, {"scope": str}, "OAuth2PermissionGrant")
+        if "scope" in body:
+            grant["scope"] = body["scope"]
+        return Response(status=204)
+
+    def delete_grant(ctx, grant_id):
+        _require(ctx, WRITE_GRANTS)
+        if ctx.tenant["oauth2PermissionGrants"].pop(grant_id, None) is None:
+            raise not_found(grant_id)
+        return Response(status=204)
+
+    def organization(ctx):
+        _require(ctx, READ_ORG)
+        tenant = ctx.tenant
+        org = {
+            "id": tenant["id"],
+            "displayName": tenant["displayName"],
+            "verifiedDomains": [
+                {"name": tenant["domain"], "isDefault": True, "isInitial": True, "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"}
+            ],
+        }
+        return _json({"@odata.context": _context_url("organization"), "value": [_select(org, "organization")]})
+
+    key_re = r"(/[^/()]+|\((?:appId|uniqueName)='(?:[^']|'')*'\))"
+    sp_key = r"(/[^/()]+|\(appId='(?:[^']|'')*'\))"
+    routes = [
+        ("GET", r"/applications", list_applications),
+        ("POST", r"/applications", create_application),
+        ("POST", rf"/applications{key_re}/addPassword", add_password),
+        ("POST", rf"/applications{key_re}/removePassword", remove_password),
+        ("GET", rf"/applications{key_re}/owners", list_owners),
+        ("POST", rf"/applications{key_re}/owners/\$ref", add_owner),
+        ("DELETE", rf"/applications{key_re}/owners/([^/]+)/\$ref", remove_owner),
+        ("GET", rf"/applications{key_re}", get_application),
+        ("PATCH", rf"/applications{key_re}", patch_application),
+        ("DELETE", rf"/applications{key_re}", delete_application),
+        ("GET", r"/servicePrincipals", list_service_principals),
+        ("POST", r"/servicePrincipals", create_service_principal),
+        ("GET", rf"/servicePrincipals{sp_key}/(appRoleAssignedTo|appRoleAssignments)", list_assignments),
+        ("POST", rf"/servicePrincipals{sp_key}/(appRoleAssignedTo|appRoleAssignments)", create_assignment),
+        ("DELETE", rf"/servicePrincipals{sp_key}/(appRoleAssignedTo|appRoleAssignments)/([^/]+)", delete_assignment),
+        ("GET", rf"/servicePrincipals{sp_key}", get_service_principal),
+        ("DELETE", rf"/servicePrincipals{sp_key}", delete_service_principal),
+        ("GET", r"/oauth2PermissionGrants", list_grants),
+        ("POST", r"/oauth2PermissionGrants", create_grant),
+        ("GET", r"/oauth2PermissionGrants/([^/]+)", get_grant),
+        ("PATCH", r"/oauth2PermissionGrants/([^/]+)", patch_grant),
+        ("DELETE", r"/oauth2PermissionGrants/([^/]+)", delete_grant),
+        ("GET", r"/organization", organization),
+    ]
+    compiled = [(method, re.compile(pattern + r"/?"), handler) for method, pattern, handler in routes]
+
+    @app.route("/v1.0/<path:rest>", methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
+    def graph(rest):
+        path = request.path[len("/v1.0") :]
+        matched = [(m, p, h) for m, p, h in compiled if p.fullmatch(path)]
+        if not matched:
+            raise GraphError(400, "BadRequest", f"Resource not found for the segment '{path.strip('/').split('/')[0]}'.")
+        handler = next(((p, h) for m, p, h in matched if m == request.method), None)
+        if handler is None:
+            raise GraphError(405, "Request_BadRequest", f"The HTTP method '{request.method}' is not supported for this resource.")
+        ctx = _authenticate()
+        pattern, func = handler
+        with store.lock:
+            ctx.now = store.now()
+            args = [a.lstrip("/") if a.startswith("/") else a for a in pattern.fullmatch(path).groups()]
+            return func(ctx, *args)
+
+    # --- control API (tests/emulator/README.md) -----------------------------------------------
+    from . import control
+
+    control.register(app, store, _json)
+    return app
+
+
+def decode_unverified(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})

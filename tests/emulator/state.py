@@ -1,0 +1,198 @@
+"""State of the emulator: tenants and their objects, the settable clock, faults, the request log.
+
+Everything lives in one ``Store`` guarded by one lock (the server is threaded). With a state
+directory the tenants and the clock are written to ``state.json`` after every change, so the
+command-line server survives a restart (the demo relies on that).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import hashlib
+import json
+import os
+import pathlib
+import random
+import threading
+import time
+import uuid
+
+from . import graph_seed
+
+LOG_LIMIT = 200_000
+COLLECTIONS = ("applications", "servicePrincipals", "oauth2PermissionGrants", "appRoleAssignments")
+
+
+def iso(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> float:
+    parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.timestamp()
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Faults:
+    """Fault settings; every decision is taken under the store lock."""
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self):
+        self.replication_lag: dict | None = None  # {"reads": N} or {"seconds": T}
+        self.throttle: dict | None = None  # {"share"|"burst", "retry_after", "kinds"}
+        self.server_errors: dict | None = None  # {"share"|"burst", "status", "kinds"}
+        self.conflicts: dict | None = None  # {"share"|"burst", "kinds"}: 409 on writes only
+        self.latency_ms = 0
+        self.latency_kinds = ("graph",)
+        self.drop: dict | None = None  # {"burst": N, "kinds"}
+        self.token_propagation_delay = 0.0
+        self.random = random.Random(4711)  # fixed seed: a share gives the same pattern every run
+
+    def describe(self) -> dict:
+        return {
+            "replication_lag": self.replication_lag,
+            "throttle": self.throttle,
+            "server_errors": self.server_errors,
+            "conflicts": self.conflicts,
+            "latency_ms": self.latency_ms,
+            "drop_connections": self.drop,
+            "token_propagation_delay": self.token_propagation_delay,
+        }
+
+    def _fires(self, setting: dict | None, kind: str) -> bool:
+        if not setting or kind not in setting.get("kinds", ("graph",)):
+            return False
+        if setting.get("burst"):
+            setting["burst"] -= 1
+            return True
+        share = setting.get("share") or 0
+        return share > 0 and self.random.random() < share
+
+    def decide(self, kind: str, method: str = "GET") -> tuple[str, dict] | None:
+        """What happens to the next request of this kind: drop, throttle, error or nothing."""
+        if self._fires(self.drop, kind):
+            return "drop", {}
+        if self._fires(self.throttle, kind):
+            return "throttle", {"retry_after": self.throttle.get("retry_after", 1)}
+        if self._fires(self.server_errors, kind):
+            return "error", {"status": self.server_errors.get("status", 503)}
+        if method in ("POST", "PATCH", "PUT", "DELETE") and self._fires(self.conflicts, kind):
+            return "conflict", {}
+        return None
+
+
+class Store:
+    def __init__(self, state_dir: pathlib.Path | None = None):
+        self.lock = threading.RLock()
+        self.state_dir = state_dir
+        self.clock_offset = 0.0
+        # "clock": Graph checks a token's exp against the emulated clock (the contract);
+        # "wall": against real time, so tokens cached by msal survive clock.advance (README "Clock").
+        self.token_expiry = "clock"
+        self.tenants: dict[str, dict] = {}
+        self.faults = Faults()
+        self.log: list[dict] = []
+        if state_dir and (state_dir / "state.json").exists():
+            data = json.loads((state_dir / "state.json").read_text())
+            self.tenants = data.get("tenants", {})
+            self.clock_offset = data.get("clock_offset", 0.0)
+
+    # --- persistence -------------------------------------------------------------------------
+    def save(self):
+        if not self.state_dir:
+            return
+        with self.lock:
+            text = json.dumps({"tenants": self.tenants, "clock_offset": self.clock_offset})
+        target = self.state_dir / "state.json"
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, target)
+
+    def reset(self):
+        with self.lock:
+            self.tenants = {}
+            self.clock_offset = 0.0
+            self.token_expiry = "clock"
+            self.faults.clear()
+            self.log = []
+        self.save()
+
+    # --- clock -------------------------------------------------------------------------------
+    def now(self) -> float:
+        """Emulated time: the real clock plus an offset, so it keeps ticking after ``set``."""
+        return time.time() + self.clock_offset
+
+    def set_clock(self, when: float):
+        with self.lock:
+            self.clock_offset = when - time.time()
+        self.save()
+
+    def advance_clock(self, seconds: float):
+        with self.lock:
+            self.clock_offset += seconds
+        self.save()
+
+    # --- tenants -----------------------------------------------------------------------------
+    def add_tenant(self, name: str = "contoso", tenant_id: str | None = None) -> str:
+        tenant_id = tenant_id or str(uuid.uuid4())
+        graph_sp_id = str(uuid.uuid4())
+        with self.lock:
+            self.tenants[tenant_id] = {
+                "id": tenant_id,
+                "displayName": name,
+                "domain": f"{name.lower()}.onmicrosoft.com",
+                "policy": {"password_max_lifetime_days": None, "password_addition": True},
+                "graph_sp_id": graph_sp_id,
+                "applications": {},
+                "servicePrincipals": {graph_sp_id: graph_seed.graph_service_principal(graph_sp_id, tenant_id, iso(self.now()))},
+                "oauth2PermissionGrants": {},
+                "appRoleAssignments": {},
+                # app object id -> [owner object ids]
+                "owners": {},
+                # keyId -> sha256 of the secret text (the text itself is never stored)
+                "secrets": {},
+                # object id -> {"lag_reads": N, "lag_until": t, "available_at": t}
+                "meta": {},
+            }
+        self.save()
+        return tenant_id
+
+    def find_tenant(self, key: str) -> dict | None:
+        """A tenant by id or by its ``<name>.onmicrosoft.com`` domain (as the login host accepts both)."""
+        with self.lock:
+            if key in self.tenants:
+                return self.tenants[key]
+            for tenant in self.tenants.values():
+                if tenant["domain"] == key.lower():
+                    return tenant
+        return None
+
+    def snapshot(self, tenant_id: str) -> dict:
+        with self.lock:
+            tenant = self.tenants[tenant_id]
+            out = {name: [copy.deepcopy(obj) for obj in tenant[name].values()] for name in COLLECTIONS}
+            out["owners"] = copy.deepcopy(tenant["owners"])
+            out["policy"] = copy.deepcopy(tenant["policy"])
+            out["organization"] = {"id": tenant["id"], "displayName": tenant["displayName"]}
+            out["graph_service_principal_id"] = tenant["graph_sp_id"]
+            return out
+
+    # --- request log -------------------------------------------------------------------------
+    def record(self, entry: dict):
+        with self.lock:
+            self.log.append(entry)
+            if len(self.log) > LOG_LIMIT:
+                # A long-running CLI server (the demo) must not grow without bound.
+                del self.log[: LOG_LIMIT // 2]
+
+    def requests(self, tenant_id: str | None = None) -> list[dict]:
+        with self.lock:
+            return [dict(e) for e in self.log if tenant_id is None or e.get("tenant") == tenant_id]
