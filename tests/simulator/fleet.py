@@ -111,7 +111,7 @@ class SimHost:
         self._update(clear)
 
     def set_fault(self, **faults):
-        """start_fails=True, stop_hang_seconds=N, write_fails=True, unreachable_after='<op name>'."""
+        """start_fails=True|N (next N starts), stop_hang_seconds=N, write_fails=True, unreachable_after='<op name>'."""
         self._update(lambda s: s["faults"].update(faults))
 
     def clear_faults(self):

@@ -130,7 +130,11 @@ class Host:
         key, svc = self.service(state, name)
         if svc["state"] == "running":
             return None
-        if state["faults"].get("start_fails"):
+        fails = state["faults"].get("start_fails")
+        if fails:
+            # True: every start fails; an integer N: the next N starts fail.
+            if fails is not True:
+                state["faults"]["start_fails"] = fails - 1
             self.log(state, "service_start_failed", service=key, reason="fault")
             return f"Failed to start service '{key}': the service did not respond to the start or control request in a timely fashion"
         path = self._cfg_path(svc)

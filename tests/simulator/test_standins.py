@@ -1,0 +1,96 @@
+"""The stand-ins must not drift from the real ansible.windows modules.
+
+Reads the DOCUMENTATION of the installed ``ansible.windows`` (from the ``ansible`` package)
+and fails when the role passes an option the real module does not have, when a stand-in
+accepts an option (or default, type, alias) the real module does not, or when a stand-in is
+missing for a module the role uses.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import ansible_collections.ansible.windows as real_windows
+import pytest
+import yaml
+
+from tests.simulator.fleet import STANDINS
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+REAL = pathlib.Path(next(iter(real_windows.__path__))) / "plugins" / "modules"
+STANDIN_MODULES = STANDINS / "ansible_collections" / "ansible" / "windows" / "plugins" / "modules"
+# Task keywords that are not module options.
+KEYWORDS = {
+    "name", "register", "when", "loop", "loop_control", "vars", "no_log", "check_mode", "changed_when", "failed_when",
+    "until", "retries", "delay", "async", "poll", "ignore_errors", "tags", "block", "rescue", "always", "become",
+}  # fmt: skip
+
+
+def real_doc(module):
+    py, yml = REAL / f"{module}.py", REAL / f"{module}.yml"
+    if py.exists():
+        tree = ast.parse(py.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
+                return yaml.safe_load(node.value.value)
+    return yaml.safe_load(yml.read_text())["DOCUMENTATION"]
+
+
+def real_options(module):
+    """option name -> doc entry, aliases included."""
+    options = {}
+    for name, spec in (real_doc(module).get("options") or {}).items():
+        options[name] = spec
+        for alias in spec.get("aliases") or []:
+            options[alias] = spec
+    return options
+
+
+def standin_spec(module):
+    tree = ast.parse((STANDIN_MODULES / f"{module}.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "ARGUMENT_SPEC":
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"stand-in {module} has no literal ARGUMENT_SPEC")
+
+
+def role_module_uses():
+    """(file, module, option names) for every ansible.windows task of the role."""
+    uses = []
+    for path in sorted((REPO / "roles" / "ucserver" / "tasks").glob("*.yml")):
+        stack = list(yaml.safe_load(path.read_text()) or [])
+        while stack:
+            task = stack.pop()
+            for key in ("block", "rescue", "always"):
+                stack.extend(task.get(key, []))
+            for key, args in task.items():
+                if key.startswith("ansible.windows."):
+                    uses.append((path.name, key.split(".")[-1], set((args or {}).keys())))
+    return uses
+
+
+STANDIN_NAMES = sorted(p.stem for p in STANDIN_MODULES.glob("*.py"))
+
+
+def test_role_uses_only_ansible_windows_modules_with_real_options():
+    uses = role_module_uses()
+    assert {m for _, m, _ in uses} >= {"win_service", "win_service_info", "slurp", "win_copy", "win_command"}
+    for file, module, options in uses:
+        unknown = options - set(real_options(module))
+        assert not unknown, f"{file}: ansible.windows.{module} has no option {sorted(unknown)}"
+        assert module in STANDIN_NAMES, f"no stand-in for ansible.windows.{module}"
+
+
+@pytest.mark.parametrize("module", STANDIN_NAMES)
+def test_standin_options_match_the_real_module(module):
+    real = real_options(module)
+    for name, spec in standin_spec(module).items():
+        assert name in real, f"stand-in {module} accepts {name}, the real module does not"
+        doc = real[name]
+        assert spec.get("type", "str") == doc.get("type", "str"), f"{module}.{name}: type differs"
+        assert spec.get("default") == doc.get("default"), f"{module}.{name}: default differs"
+        assert bool(spec.get("required")) == bool(doc.get("required")), f"{module}.{name}: required differs"
+        assert set(spec.get("aliases", [])) <= set(doc.get("aliases") or []), f"{module}.{name}: aliases differ"
+        if spec.get("choices"):
+            assert set(spec["choices"]) <= set(doc.get("choices") or spec["choices"]), f"{module}.{name}: choices differ"

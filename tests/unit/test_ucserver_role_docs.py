@@ -1,0 +1,32 @@
+"""ansible-doc must document the role and its filters (users read them there)."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+from tests.playbook_runner import ensure_collection_link
+
+BIN = pathlib.Path(sys.executable).parent
+
+
+def ansible_doc(*args):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ensure_collection_link()))
+    proc = subprocess.run([str(BIN / "ansible-doc"), "--json", *args], capture_output=True, text=True, env=env, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_role_entry_points_are_documented():
+    doc = ansible_doc("-t", "role", "procall.msteams.ucserver")["procall.msteams.ucserver"]
+    main = doc["entry_points"]["main"]["options"]
+    assert main["ucserver_client_secret"]["no_log"] is True and main["ucserver_client_secret"]["required"] is True
+    assert main["ucserver_service_name"]["default"] == "eucsrv"
+    assert set(doc["entry_points"]["read"]["options"]) == {"ucserver_install_dir", "ucserver_service_name"}
+
+
+def test_filters_are_documented():
+    for name in ("msteams_cfg_merge", "msteams_cfg_masked", "msteams_cfg_parse", "msteams_cfg_summary", "msteams_install_dir"):
+        doc = ansible_doc("-t", "filter", f"procall.msteams.{name}")
+        assert doc[f"procall.msteams.{name}"]["doc"]["name"] == name
