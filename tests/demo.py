@@ -279,7 +279,7 @@ def main(argv=None) -> int:
             from tests.emulator.client import EmulatorClient
 
             info = json.loads(pathlib.Path(args.emulator).read_text().splitlines()[0])
-            emulator = EmulatorClient(info["url"], info["ca_path"])
+            emulator = EmulatorClient(info["url"], info["ca_path"], workdir=root / "emulator-client")
             print(f"Graph emulator: {emulator.url}")
             world = story(emulator, root)
         else:
