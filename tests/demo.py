@@ -191,7 +191,7 @@ class EmulatorProcess:
         if not line:
             raise RuntimeError("the Graph emulator did not start (see its error above)")
         info = json.loads(line)
-        self.client = EmulatorClient(info["url"], info["ca_path"])
+        self.client = EmulatorClient(info["url"], info["ca_path"], workdir=self.state_dir / "client")
         return self.client
 
     def __exit__(self, *exc):
