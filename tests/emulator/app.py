@@ -76,7 +76,7 @@ def _kind(path: str) -> str:
         return "control"
     if path.startswith("/v1.0"):
         return "graph"
-    if path.endswith("/oauth2/v2.0/token"):
+    if path.endswith("/oauth2/v2.0/token") or path.endswith("/managed-identity/token"):
         return "token"
     return "discovery"
 
@@ -328,6 +328,10 @@ def create_app(store, keys: Keys) -> Flask:
                     400, "invalid_client", 7000229, f"The client application {client_id} is missing service principal in the tenant {tenant['id']}."
                 )
             roles = _roles_of(tenant, sp, now)
+        access_token = _issue(tenant, sp, resource, roles, now, "2" if form.get("client_assertion") else "1")
+        return _json({"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME, "access_token": access_token})
+
+    def _issue(tenant, sp, resource, roles, now, appidacr) -> str:
         claims = {
             "aud": resource.rstrip("/"),
             "iss": f"https://sts.windows.net/{tenant['id']}/",
@@ -335,10 +339,10 @@ def create_app(store, keys: Keys) -> Flask:
             "nbf": int(now),
             "exp": int(now) + TOKEN_LIFETIME,
             "aio": str(uuid.uuid4()),
-            "app_displayname": application["displayName"],
-            "appid": client_id,
-            "appidacr": "2" if form.get("client_assertion") else "1",
-            "azp": client_id,
+            "app_displayname": sp["displayName"],
+            "appid": sp["appId"],
+            "appidacr": appidacr,
+            "azp": sp["appId"],
             "idp": f"https://sts.windows.net/{tenant['id']}/",
             "idtyp": "app",
             "oid": sp["id"],
@@ -351,8 +355,39 @@ def create_app(store, keys: Keys) -> Flask:
         }
         if roles:
             claims["roles"] = roles
-        access_token = jwt.encode(claims, keys.private_key, algorithm="RS256", headers={"kid": keys.kid, "x5t": keys.kid})
-        return _json({"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME, "access_token": access_token})
+        return jwt.encode(claims, keys.private_key, algorithm="RS256", headers={"kid": keys.kid, "x5t": keys.kid})
+
+    @app.get("/<tenant_key>/managed-identity/token")
+    def managed_identity_token(tenant_key):
+        """Azure App Service's managed identity protocol (IDENTITY_ENDPOINT / IDENTITY_HEADER), as msal speaks it."""
+
+        def mi_error(status, message):
+            return _json({"statusCode": status, "message": message}, status)
+
+        tenant = store.find_tenant(tenant_key)
+        if tenant is None:
+            return mi_error(404, f"Tenant '{tenant_key}' does not exist in the emulator.")
+        g.tenant = tenant["id"]
+        if request.headers.get("X-IDENTITY-HEADER") != store.identity_header:
+            return mi_error(401, "The X-IDENTITY-HEADER is missing or wrong.")
+        resource = request.args.get("resource", "")
+        if resource.rstrip("/") not in _graph_resources():
+            return mi_error(400, f"The resource '{resource}' is not known.")
+        client_id = request.args.get("client_id")
+        now = store.now()
+        with store.lock:
+            identities = [sp for sp in tenant["servicePrincipals"].values() if tenant["meta"].get(sp["id"], {}).get("managed_identity") in ("system", "user")]
+            if client_id:
+                sp = next((x for x in identities if x["appId"] == client_id and tenant["meta"][x["id"]]["managed_identity"] == "user"), None)
+            else:
+                sp = next((x for x in reversed(identities) if tenant["meta"][x["id"]]["managed_identity"] == "system"), None)
+            if sp is None:
+                return mi_error(400, "No managed identity found for the given client_id." if client_id else "No system-assigned managed identity.")
+            g.caller = sp["appId"]
+            roles = _roles_of(tenant, sp, now)
+        token = _issue(tenant, sp, resource, roles, now, "2")
+        expires_on = int(time.time()) + TOKEN_LIFETIME
+        return _json({"access_token": token, "expires_on": str(expires_on), "resource": resource, "token_type": "Bearer", "client_id": sp["appId"]})
 
     def _check_secret(tenant, application, secret, now):
         digest = secret_hash(secret)
@@ -559,6 +594,11 @@ def create_app(store, keys: Keys) -> Flask:
                 raise bad_request("Invalid $skiptoken.") from exc
         page = [_select(model.public_view(i), resource) for i in items[skip : skip + top]]
         body = {"@odata.context": _context_url(context), "value": page}
+        if request.args.get("$count", "").lower() == "true":
+            # Directory objects count only as an advanced query (graph.md "Paging": ConsistencyLevel).
+            if request.headers.get("ConsistencyLevel", "").lower() != "eventual":
+                raise bad_request("$count is not currently supported without the header 'ConsistencyLevel: eventual'.")
+            body = {"@odata.context": body["@odata.context"], "@odata.count": len(items), "value": page}
         if skip + top < len(items):
             params = [(k, v) for k, v in request.args.items(multi=True) if k != "$skiptoken"]
             params.append(("$skiptoken", base64.urlsafe_b64encode(str(skip + top).encode()).decode()))

@@ -154,6 +154,19 @@ class EmulatorClient(_Base):
             identity["certificate_path"] = str(path)
         return identity
 
+    def add_managed_identity(self, tenant_id: str, roles=(), user_assigned: bool = False, display_name: str | None = None) -> dict:
+        """A managed identity (service principal, no app) holding these Graph application permissions.
+
+        Returns ``client_id, service_principal_id, identity_endpoint, identity_header`` and ``env``:
+        set ``IDENTITY_ENDPOINT`` / ``IDENTITY_HEADER`` from it and msal's ``ManagedIdentityClient``
+        talks to the emulator (Azure App Service protocol). System-assigned: the newest one wins.
+        """
+        return self._call(
+            "POST",
+            f"/_emulator/tenants/{tenant_id}/managed-identities",
+            {"roles": list(roles), "user_assigned": user_assigned, "display_name": display_name},
+        )
+
     def requests(self, tenant_id: str | None = None) -> list[dict]:
         params = {"tenant_id": tenant_id} if tenant_id else None
         return self._call("GET", "/_emulator/requests", params=params)

@@ -78,6 +78,41 @@ def register(app, store, as_json):
         store.save()
         return as_json(result, 201)
 
+    @app.post("/_emulator/tenants/<tenant_id>/managed-identities")
+    def add_managed_identity(tenant_id):
+        data = body()
+        roles = list(data.get("roles") or [])
+        unknown = sorted(set(roles) - set(graph_seed.APP_ROLES))
+        if unknown:
+            raise GraphError(400, "Request_BadRequest", f"Unknown Graph application permissions: {', '.join(unknown)}.")
+        kind = "user" if data.get("user_assigned") else "system"
+        with store.lock:
+            tenant = tenant_of(tenant_id)
+            now = store.now()
+            # A managed identity is a service principal without an application object.
+            sp = model.create_service_principal(
+                tenant, {"appId": model.new_id(), "displayName": data.get("display_name") or f"{kind}-assigned identity"}, {}, now
+            )
+            sp["servicePrincipalType"] = "ManagedIdentity"
+            tenant["meta"].setdefault(sp["id"], {})["managed_identity"] = kind
+            graph_sp = tenant["servicePrincipals"][tenant["graph_sp_id"]]
+            for role in roles:
+                model.create_assignment(tenant, {"principalId": sp["id"], "resourceId": graph_sp["id"], "appRoleId": graph_seed.APP_ROLES[role]}, now, 0)
+        store.save()
+        endpoint = f"{request.host_url}{tenant_id}/managed-identity/token"
+        return as_json(
+            {
+                "client_id": sp["appId"],
+                "service_principal_id": sp["id"],
+                "tenant_id": tenant_id,
+                "user_assigned": kind == "user",
+                "identity_endpoint": endpoint,
+                "identity_header": store.identity_header,
+                "env": {"IDENTITY_ENDPOINT": endpoint, "IDENTITY_HEADER": store.identity_header},
+            },
+            201,
+        )
+
     @app.route("/_emulator/clock", methods=["GET", "POST"])
     def clock():
         if request.method == "POST":

@@ -1,7 +1,9 @@
 """The Microsoft Graph service principal every emulated tenant starts with.
 
-Ids are the real ones (reference/graph.md "Ids"; the management roles were checked against
-public copies of the Microsoft Graph permissions reference and scripts that use them). Where no
+Ids are the real ones (reference/graph.md "Ids"; the management roles, Organization.Read.All and
+Directory.ReadWrite.All were checked against public copies of the Microsoft Graph permissions
+reference and scripts that assign them; openid/profile/email/offline_access are the well-known
+OIDC scope ids). Where no
 source was found, a fixed GUID made up for the emulator is used and marked as such: clients must
 resolve ids by name from this service principal (graph.md: "resolve ids at run time"), so a
 made-up id cannot leak into a real tenant.

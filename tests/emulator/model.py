@@ -120,6 +120,10 @@ GRANT_SCHEMA = {"clientId": str, "consentType": str, "principalId": OPT_STR, "re
 PASSWORD_SCHEMA = {"passwordCredential": {"displayName": OPT_STR, "endDateTime": OPT_STR, "startDateTime": OPT_STR, "customKeyIdentifier": OPT_STR}}
 
 
+# Properties Graph returns but never takes in a request body (secrets only through addPassword).
+READ_ONLY = {"id", "appId", "createdDateTime", "deletedDateTime", "publisherDomain", "passwordCredentials", "servicePrincipalType", "appOwnerOrganizationId"}
+
+
 def validate(body, schema, resource: str, path: str = ""):
     """Raise 400 Request_BadRequest for an unknown property or a value of the wrong type."""
     if isinstance(schema, dict):
@@ -128,6 +132,9 @@ def validate(body, schema, resource: str, path: str = ""):
         for key, value in body.items():
             if key.startswith("@odata."):
                 continue
+            if not path and key in READ_ONLY and key not in schema:
+                hint = " Use addPassword and removePassword." if key == "passwordCredentials" else ""
+                raise bad_request(f"Property '{key}' is read-only and cannot be set.{hint}")
             if key not in schema:
                 raise bad_request(f"Property '{key}' does not exist as a declared property or extension property.")
             validate(value, schema[key], resource, key)
@@ -188,6 +195,10 @@ def _normalise_key_credentials(app: dict, now: float):
 
 
 def check_application(app: dict):
+    rra = app.get("requiredResourceAccess") or []
+    # graph.md "Limits": at most 50 APIs and 400 permissions in requiredResourceAccess.
+    if len(rra) > 50 or sum(len(r["resourceAccess"]) for r in rra) > 400:
+        raise bad_request("requiredResourceAccess may name at most 50 resources and 400 permissions in total.")
     if app.get("signInAudience") not in SIGN_IN_AUDIENCES:
         raise bad_request(f"Invalid value specified for property 'signInAudience' of resource 'Application'. Valid values: {', '.join(SIGN_IN_AUDIENCES)}.")
     for rra in app.get("requiredResourceAccess") or []:

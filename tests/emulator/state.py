@@ -97,6 +97,8 @@ class Store:
         # "clock": Graph checks a token's exp against the emulated clock (the contract);
         # "wall": against real time, so tokens cached by msal survive clock.advance (README "Clock").
         self.token_expiry = "clock"
+        # The X-IDENTITY-HEADER secret of the managed identity endpoint (App Service protocol).
+        self.identity_header = uuid.uuid4().hex
         self.tenants: dict[str, dict] = {}
         self.faults = Faults()
         self.log: list[dict] = []
@@ -104,13 +106,14 @@ class Store:
             data = json.loads((state_dir / "state.json").read_text())
             self.tenants = data.get("tenants", {})
             self.clock_offset = data.get("clock_offset", 0.0)
+            self.identity_header = data.get("identity_header", self.identity_header)
 
     # --- persistence -------------------------------------------------------------------------
     def save(self):
         if not self.state_dir:
             return
         with self.lock:
-            text = json.dumps({"tenants": self.tenants, "clock_offset": self.clock_offset})
+            text = json.dumps({"tenants": self.tenants, "clock_offset": self.clock_offset, "identity_header": self.identity_header})
         target = self.state_dir / "state.json"
         tmp = target.with_suffix(".tmp")
         tmp.write_text(text)

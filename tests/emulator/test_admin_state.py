@@ -65,3 +65,11 @@ def test_reset_forgets_everything(graph_emulator):
         assert "404" in str(exc)
     else:
         raise AssertionError("tenant survived reset")
+
+
+def test_count_needs_consistency_level(world):
+    for n in range(3):
+        world.call("POST", "/applications", json={"displayName": f"a{n}"})
+    _error(world.call("GET", "/applications", params={"$count": "true"}), 400, "Request_BadRequest")
+    body = world.call("GET", "/applications", params={"$count": "true", "$top": "2"}, headers={"ConsistencyLevel": "eventual"}).json()
+    assert body["@odata.count"] == 4 and len(body["value"]) == 2

@@ -94,6 +94,11 @@ def test_unknown_property_and_wrong_type_are_bad_requests(world):
     app = world.call("POST", "/applications", json={"displayName": "x"}).json()
     _error(world.call("PATCH", f"/applications/{app['id']}", json={"isFallbackPublicClient": "yes"}), 400, "Request_BadRequest")
     _error(world.call("PATCH", f"/applications/{app['id']}", json={"signInAudience": "Everyone"}), 400, "Request_BadRequest")
+    read_only = world.call("PATCH", f"/applications/{app['id']}", json={"passwordCredentials": []})
+    assert "addPassword" in _error(read_only, 400, "Request_BadRequest")["message"]
+    _error(world.call("PATCH", f"/applications/{app['id']}", json={"appId": app["appId"]}), 400, "Request_BadRequest")
+    too_many = [{"resourceAppId": f"api-{n}", "resourceAccess": []} for n in range(51)]
+    _error(world.call("PATCH", f"/applications/{app['id']}", json={"requiredResourceAccess": too_many}), 400, "Request_BadRequest")
     bad_rra = [{"resourceAppId": "x", "resourceAccess": [{"id": "y", "type": "Both"}]}]
     _error(world.call("PATCH", f"/applications/{app['id']}", json={"requiredResourceAccess": bad_rra}), 400, "Request_BadRequest")
 

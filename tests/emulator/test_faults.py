@@ -172,3 +172,29 @@ def test_token_expiry_follows_the_clock_or_the_wall(world):
     assert world.call("GET", "/applications").status_code == 200
     world.emulator.clock.token_expiry("clock")
     _error(world.call("GET", "/applications"), 401, "InvalidAuthenticationToken")
+
+
+def test_parallel_clients_are_served_and_counted(world):
+    # Ansible forks and benchmark workers call the emulator at once; every call must be answered and logged.
+    import concurrent.futures
+
+    def work(n):
+        session = requests.Session()
+        statuses = []
+        for i in range(10):
+            response = session.post(
+                f"{world.emulator.url}/v1.0/applications",
+                json={"displayName": f"w{n}-{i}"},
+                headers={"Authorization": f"Bearer {world.token}"},
+                verify=world.emulator.ca_path,
+                timeout=30,
+            )
+            statuses.append(response.status_code)
+        return statuses
+
+    world.emulator.reset_log()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        results = [s for statuses in pool.map(work, range(6)) for s in statuses]
+    assert results == [201] * 60
+    assert world.emulator.count(method="POST") == 60
+    assert len(world.emulator.state(world.tenant_id)["applications"]) == 61
