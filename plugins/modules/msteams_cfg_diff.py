@@ -13,7 +13,8 @@ description:
     as given in O(before) and O(after), which must already have their secrets masked
     (see the C(procall.msteams.msteams_cfg_merge) filter).
   - Runs on the controller only; it does not contact the host.
-author: procall.msteams contributors
+author:
+  - procall.msteams contributors (@procall-msteams)
 options:
   path:
     description: Path of the file on the host, shown as the diff header.
@@ -44,6 +45,7 @@ attributes:
     support: full
     description: Shows O(before) and O(after).
   platform:
+    support: full
     platforms: all
     description: Runs on the controller.
 """

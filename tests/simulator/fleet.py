@@ -222,8 +222,7 @@ def build_fleet(root, hosts, tenant_of=None, host_vars=None) -> Fleet:
                 (base / exe).write_bytes(b"MZ simulated\n")
         if spec["installed"] and spec["service"]:
             path = spec.get("binary_path") or f'"{spec["install_dir"]}\\eucsrv.exe" -service'
-
-            def add_service(s, spec=spec, path=path):
+            with sim._host.locked() as s:
                 s["services"][SERVICE] = {
                     "path": path,
                     "install_dir": spec["install_dir"],
@@ -233,18 +232,13 @@ def build_fleet(root, hosts, tenant_of=None, host_vars=None) -> Fleet:
                     "loaded_cfg": None,
                     "refreshed_token_cache": spec.get("refreshed_token_cache"),
                 }
-
-            sim._update(add_service)
         if spec.get("cfg") is not None:
             sim.write_cfg(spec["cfg"], bom=spec.get("bom", False))
         if spec["installed"] and spec["service"] and spec["service_state"] == "running":
-
-            def start(s, sim=sim, name=name):
+            with sim._host.locked() as s:
                 error = sim._host.start_service(s, SERVICE)
-                if error:
-                    raise RuntimeError(f"{name}: the simulated service does not start with this cfg: {error}")
-
-            sim._update(start)
+            if error:
+                raise RuntimeError(f"{name}: the simulated service does not start with this cfg: {error}")
         if spec.get("gui_open"):
             sim.open_gui(writes_on_close=spec.get("gui_writes_on_close", False))
         if spec.get("faults"):

@@ -75,7 +75,7 @@ STANDIN_NAMES = sorted(p.stem for p in STANDIN_MODULES.glob("*.py"))
 
 def test_role_uses_only_ansible_windows_modules_with_real_options():
     uses = role_module_uses()
-    assert {m for _, m, _ in uses} >= {"win_service", "win_service_info", "slurp", "win_copy", "win_command"}
+    assert {use[1] for use in uses} >= {"win_service", "win_service_info", "slurp", "win_copy", "win_command"}
     for file, module, options in uses:
         unknown = options - set(real_options(module))
         assert not unknown, f"{file}: ansible.windows.{module} has no option {sorted(unknown)}"

@@ -32,6 +32,7 @@ PLAYBOOK = """
     ucserver_client_id: "{{ cid }}"
     ucserver_client_secret: "{{ secret }}"
     ucserver_service_timeout: "{{ sim_service_timeout | default(20) }}"
+    ucserver_backups_keep: "{{ sim_backups_keep | default(5) }}"
   tasks:
     - name: Run the role
       ansible.builtin.include_role:
@@ -98,12 +99,12 @@ def fleet(ucserver_fleet):
     )
 
 
-def run(fleet, tmp_path, name, secret, **kwargs):
+def run(fleet, tmp_path, name, secret, extra=None, **kwargs):
     (tmp_path / "play.yml").write_text(PLAYBOOK)
     result = fleet.run(
         tmp_path / "play.yml",
         workdir=tmp_path / name,
-        extra_vars={"tid": TENANT, "cid": CLIENT, "secret": secret},
+        extra_vars={"tid": TENANT, "cid": CLIENT, "secret": secret, **(extra or {})},
         env={"ANSIBLE_FORKS": "10"},
         **kwargs,
     )
@@ -225,10 +226,12 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
         assert "win_copy" not in host.calls() and "win_service" not in host.calls()
 
     # -- 4. a real rotation at -vvvv: the new secret is written and never printed -------------
-    result = run(fleet, tmp_path, "rotate", S3, limit="rotate", verbosity=4, diff=True, callback="default")
+    result = run(fleet, tmp_path, "rotate", S3, extra={"sim_backups_keep": 1}, limit="rotate", verbosity=4, diff=True, callback="default")
     assert_no_secret(result.output)
     assert result.rc == 0, result
     assert fleet["rotate"].msteams_cfg()["u8sClientSecret"] == S3
+    # two backups were made (runs 1 and 4); ucserver_backups_keep=1 keeps the newest only
+    assert [json.loads(b.read_text())["u8sClientSecret"] for b in fleet["rotate"].backups()] == [S1]
 
     print(f"module calls (WinRM round trips) per host, change run: {calls_change}")
     print(f"module calls per host, converged run: {calls_converged}")

@@ -62,7 +62,7 @@ def test_converged_file_is_unchanged_even_with_other_formatting_and_bom():
 def test_explicit_keys_are_set_as_integers():
     plan = merge(vendor_file(u8sClientSecret=SECRET), get_from_teams=False, send_to_teams="1", log_level="7", polling_rate=10)
     assert plan["changed_keys"] == ["bGetFromTeams", "iLogLevel", "iPollingRate"]
-    assert plan["values"]["bGetFromTeams"] == 0 and type(plan["values"]["bGetFromTeams"]) is int
+    assert plan["values"]["bGetFromTeams"] == 0 and not isinstance(plan["values"]["bGetFromTeams"], bool)
     assert plan["values"]["bSendToTeams"] == 1 and plan["values"]["iLogLevel"] == 7
     assert '"bGetFromTeams" : 0' in plan["content"]
 
@@ -70,7 +70,7 @@ def test_explicit_keys_are_set_as_integers():
 def test_json_booleans_become_vendor_integers():
     plan = merge(vendor_file(u8sClientSecret=SECRET, bEnabled=True))
     assert plan["changed"] and plan["changed_keys"] == ["bEnabled"]
-    assert plan["values"]["bEnabled"] == 1 and type(plan["values"]["bEnabled"]) is int
+    assert plan["values"]["bEnabled"] == 1 and not isinstance(plan["values"]["bEnabled"], bool)
 
 
 def test_another_app_resets_to_the_template():

@@ -112,7 +112,7 @@ class Host:
 
     def win_path(self, disk_path):
         rel = os.path.relpath(disk_path, os.path.join(self.root, "disk"))
-        drive, _, rest = rel.partition(os.sep)
+        drive, _sep, rest = rel.partition(os.sep)
         return f"{drive}:\\" + rest.replace(os.sep, "\\")
 
     # -- the service model -------------------------------------------------------------------

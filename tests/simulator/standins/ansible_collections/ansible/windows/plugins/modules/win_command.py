@@ -1,4 +1,3 @@
-#!/usr/bin/python
 """Stand-in for ansible.windows.win_command on a simulated UCServer host (tests only).
 
 Only ``taskkill`` is simulated (the role closes the admin GUI with it); any other command

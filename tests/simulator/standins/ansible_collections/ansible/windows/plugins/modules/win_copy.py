@@ -1,4 +1,3 @@
-#!/usr/bin/python
 """Stand-in for ansible.windows.win_copy on a simulated UCServer host (tests only).
 
 The real module has an action plugin that turns ``content`` into a file sent to the host; this

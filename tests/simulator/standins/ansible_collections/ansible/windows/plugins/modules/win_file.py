@@ -1,4 +1,3 @@
-#!/usr/bin/python
 """Stand-in for ansible.windows.win_file on a simulated UCServer host (tests only): absent and directory."""
 
 from __future__ import annotations

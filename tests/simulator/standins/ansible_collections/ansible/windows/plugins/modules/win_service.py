@@ -1,4 +1,3 @@
-#!/usr/bin/python
 """Stand-in for ansible.windows.win_service on a simulated UCServer host (tests only).
 
 Only starting and stopping an existing service is simulated; ``Stop-Service`` of the real

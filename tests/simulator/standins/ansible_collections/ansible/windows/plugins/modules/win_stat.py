@@ -1,4 +1,3 @@
-#!/usr/bin/python
 """Stand-in for ansible.windows.win_stat on a simulated UCServer host (tests only)."""
 
 from __future__ import annotations
