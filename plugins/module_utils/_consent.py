@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) procall.msteams contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Admin consent decisions for ``entra_admin_consent``: pure functions, no I/O.
+
+For internal collection use only; the interface may change without notice.
+
+Admin consent is two kinds of objects (reference/graph.md "Calls"):
+- delegated: ONE ``oauth2PermissionGrant`` per (client SP, resource SP) with
+  ``consentType: AllPrincipals`` whose ``scope`` is a space separated list of names;
+- application: one ``appRoleAssignment`` per app role, principal = our SP, resource = Graph's SP.
+Only the Microsoft Graph resource is managed; grants and assignments on other resources are
+never touched.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+
+# Permissions the caller needs for the writes, and the directory role alternative
+# (reference/graph.md "Permissions of the automation identity").
+GRANT_PERMISSION = "DelegatedPermissionGrant.ReadWrite.All"
+ASSIGNMENT_PERMISSION = "AppRoleAssignment.ReadWrite.All"
+# Application permissions that also allow the write (a superset in Graph's permission tables).
+GRANT_PERMISSION_ALTERNATIVES = (GRANT_PERMISSION, "Directory.ReadWrite.All")
+ASSIGNMENT_PERMISSION_ALTERNATIVES = (ASSIGNMENT_PERMISSION,)
+
+
+class ConsentError(ValueError):
+    """A user-facing sentence (unknown permission name, unresolvable requested id)."""
+
+
+def scope_names(scope):
+    """``"User.Read  Presence.Read "`` -> ``["User.Read", "Presence.Read"]`` (order kept, no duplicates)."""
+    seen = []
+    for name in (scope or "").split():
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _scopes_by(graph_sp, key):
+    return {s.get(key): s for s in graph_sp.get("oauth2PermissionScopes") or []}
+
+
+def _roles_by(graph_sp, key):
+    # Only roles an application can hold (allowedMemberTypes "Application") are app permissions.
+    return {r.get(key): r for r in graph_sp.get("appRoles") or [] if "Application" in (r.get("allowedMemberTypes") or ["Application"])}
+
+
+def wanted_from_application(application, graph_sp):
+    """(delegated scope names, application role names) the app requests on Microsoft Graph.
+
+    Read from ``requiredResourceAccess`` and named by Graph's own service principal in this
+    tenant (ids resolved at run time, reference/graph.md "Ids").
+    """
+    scopes, roles = [], []
+    scopes_by_id = _scopes_by(graph_sp, "id")
+    roles_by_id = _roles_by(graph_sp, "id")
+    for resource in application.get("requiredResourceAccess") or []:
+        if resource.get("resourceAppId") != GRAPH_APP_ID:
+            continue
+        for access in resource.get("resourceAccess") or []:
+            kind, pid = access.get("type"), access.get("id")
+            table, target = (scopes_by_id, scopes) if kind == "Scope" else (roles_by_id, roles)
+            entry = table.get(pid)
+            if entry is None:
+                raise ConsentError(
+                    "The application requests the Microsoft Graph %s %s, which the tenant's Microsoft Graph service principal does not offer; "
+                    "fix the app's permissions (procall.msteams.entra_app) or pass delegated_permissions/application_permissions explicitly."
+                    % ("delegated permission" if kind == "Scope" else "application permission", pid)
+                )
+            if entry.get("value") not in target:
+                target.append(entry.get("value"))
+    return scopes, roles
+
+
+def resolve_role_ids(graph_sp, names, option="application_permissions"):
+    """Application permission names -> app role ids; an unknown name is an error naming it."""
+    by_value = _roles_by(graph_sp, "value")
+    ids, unknown = [], []
+    for name in names:
+        role = by_value.get(name)
+        if role is None:
+            unknown.append(name)
+        else:
+            ids.append(role["id"])
+    if unknown:
+        raise ConsentError(
+            "%s: Microsoft Graph has no application permission named %s (names are case sensitive, e.g. Presence.ReadWrite.All)." % (option, ", ".join(unknown))
+        )
+    return ids
+
+
+def check_scope_names(graph_sp, names, option="delegated_permissions"):
+    by_value = _scopes_by(graph_sp, "value")
+    unknown = [n for n in names if n not in by_value]
+    if unknown:
+        raise ConsentError(
+            "%s: Microsoft Graph has no delegated permission named %s (names are case sensitive, e.g. Presence.Read)." % (option, ", ".join(unknown))
+        )
+    return list(names)
+
+
+def role_names(graph_sp, role_ids):
+    by_id = _roles_by(graph_sp, "id")
+    return [by_id[r]["value"] if r in by_id else r for r in role_ids]
+
+
+def plan_grant(grants, client_sp_id, resource_sp_id, wanted_scopes, mode="exact"):
+    """Decide the delegated grant on the resource.
+
+    ``grants``: the client's grants (any resource); only ``AllPrincipals`` grants on
+    ``resource_sp_id`` are considered. Returns a dict with ``action`` (``none`` | ``create`` |
+    ``patch`` | ``delete``), ``grant_id``, ``before``/``after`` scope lists, ``body`` for the
+    write and ``delete_ids`` (duplicate grants on the same resource, removed in exact mode).
+    """
+    mine = [g for g in grants or [] if g.get("clientId") == client_sp_id and g.get("resourceId") == resource_sp_id and g.get("consentType") == "AllPrincipals"]
+    before = []
+    for g in mine:
+        for name in scope_names(g.get("scope")):
+            if name not in before:
+                before.append(name)
+    if mode == "exact":
+        after = [n for n in before if n in wanted_scopes] + [n for n in wanted_scopes if n not in before]
+    else:
+        after = before + [n for n in wanted_scopes if n not in before]
+    plan = {"action": "none", "grant_id": mine[0]["id"] if mine else None, "before": before, "after": after, "body": None, "delete_ids": []}
+    if not mine:
+        if after:
+            plan["action"] = "create"
+            plan["body"] = {"clientId": client_sp_id, "consentType": "AllPrincipals", "resourceId": resource_sp_id, "scope": " ".join(after)}
+        return plan
+    if mode == "exact" and len(mine) > 1:
+        plan["delete_ids"] = [g["id"] for g in mine[1:]]
+    first = scope_names(mine[0].get("scope"))
+    if not after:
+        if mode == "exact":
+            plan["action"] = "delete"
+            plan["delete_ids"] = [g["id"] for g in mine]
+        return plan
+    if set(first) != set(after):
+        plan["action"] = "patch"
+        plan["body"] = {"scope": " ".join(after)}
+    return plan
+
+
+def plan_assignments(assignments, principal_id, resource_sp_id, wanted_role_ids, mode="exact"):
+    """Decide the app role assignments of ``principal_id`` on ``resource_sp_id``.
+
+    Returns ``(create_role_ids, delete_assignments, before_role_ids, after_role_ids)``.
+    Assignments on other resources are ignored (never deleted).
+    """
+    mine = [a for a in assignments or [] if a.get("principalId") == principal_id and a.get("resourceId") == resource_sp_id]
+    before = []
+    for a in mine:
+        if a.get("appRoleId") not in before:
+            before.append(a.get("appRoleId"))
+    create = [r for r in wanted_role_ids if r not in before]
+    delete = []
+    if mode == "exact":
+        seen = set()
+        for a in mine:
+            rid = a.get("appRoleId")
+            # Duplicates of a wanted role (possible after a race) go too; one stays.
+            if rid not in wanted_role_ids or rid in seen:
+                delete.append(a)
+            seen.add(rid)
+        after = [r for r in before if r in wanted_role_ids] + create
+    else:
+        after = before + create
+    return create, delete, before, after
+
+
+def missing_permissions(claims, need_grant, need_assignment):
+    """Application permissions an app-only caller lacks for the planned writes, from its token.
+
+    Only app-only tokens (``roles`` claim, or ``idtyp: app``) are judged: a user token's
+    rights come from directory roles, which Graph checks itself (a 403 then says so).
+    """
+    if not claims or ("roles" not in claims and claims.get("idtyp") != "app"):
+        return []
+    roles = set(claims.get("roles") or [])
+    missing = []
+    if need_grant and not roles.intersection(GRANT_PERMISSION_ALTERNATIVES):
+        missing.append(GRANT_PERMISSION)
+    if need_assignment and not roles.intersection(ASSIGNMENT_PERMISSION_ALTERNATIVES):
+        missing.append(ASSIGNMENT_PERMISSION)
+    return missing
+
+
+def missing_permission_message(missing):
+    return (
+        "The automation identity lacks %s, needed to grant admin consent: add the application permission(s) "
+        "%s to it and grant them admin consent once by hand, or run this task with a token of a user holding the directory role "
+        "Privileged Role Administrator (Cloud Application Administrator cannot consent to Microsoft Graph application permissions "
+        "such as Presence.ReadWrite.All)." % (" and ".join(missing), ", ".join(missing))
+    )

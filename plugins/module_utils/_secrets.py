@@ -1,0 +1,255 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) procall.msteams contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client secret decisions for ``entra_app_secret``: pure functions, no I/O.
+
+For internal collection use only; the interface may change without notice.
+
+Graph facts these rely on (reference/graph.md): ``passwordCredentials[]`` of an application
+hold ``displayName, endDateTime, hint, keyId, startDateTime`` but never the value; ``hint`` is
+the first 3 characters of the value; the value (``secretText``) is returned once, by
+``addPassword``. So a deployed secret can only be tied to a credential by its hint, and
+confirmed by a real token request (done by the module, not here).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+from email.utils import parsedate_to_datetime
+
+# The display name of a consumer's secret is PREFIX + ": " + consumer (e.g. the inventory host
+# name), so each UCServer holds, rotates and loses only its own secret (DESIGN.md "Secrets").
+DEFAULT_NAME_PREFIX = "procall-msteams"
+NAME_SEPARATOR = ": "
+
+# reference/graph.md "Limits": personal-account audiences allow only 2 secrets per app.
+PERSONAL_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
+PERSONAL_SECRET_LIMIT = 2
+
+UTC = datetime.timezone.utc
+
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+class SecretDecisionError(ValueError):
+    """An option combination that must not run (the message is the user-facing sentence)."""
+
+
+def secret_display_name(prefix, consumer=None):
+    """The display name of a consumer's secret; without consumer the shared secret's name."""
+    prefix = (prefix or DEFAULT_NAME_PREFIX).strip()
+    if consumer is None or str(consumer).strip() == "":
+        return prefix
+    return prefix + NAME_SEPARATOR + str(consumer).strip()
+
+
+def parse_graph_datetime(value):
+    """Parse Graph's ISO 8601 timestamps (``Z``, offsets, 0-7 fraction digits) to aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    m = _ISO.match(str(value).strip())
+    if not m:
+        raise ValueError("not an ISO 8601 timestamp: %r" % (value,))
+    year, month, day, hour, minute, second, frac, tz = m.groups()
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    result = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=UTC)
+    if tz and tz != "Z":
+        sign = -1 if tz[0] == "-" else 1
+        digits = tz[1:].replace(":", "")
+        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        result = result - sign * offset
+    return result
+
+
+def format_graph_datetime(value):
+    """Aware datetime -> Graph's ``2026-05-26T03:00:00Z`` form."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_from_date_header(header, fallback):
+    """The server's clock from an HTTP ``Date`` header (RFC 9110 7.1.1.2), else ``fallback``.
+
+    Why the server's clock: Entra ID decides when a secret has expired, so days left are
+    counted on its clock; and the emulator's settable clock reaches the module this way
+    without any test-only option.
+    """
+    if header:
+        try:
+            parsed = parsedate_to_datetime(header)
+        except (TypeError, ValueError, IndexError):
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return fallback
+
+
+def days_left(credential, now):
+    """Whole days until ``endDateTime`` (negative once expired; floor, like a calendar)."""
+    end = parse_graph_datetime(credential.get("endDateTime"))
+    if end is None:
+        return None
+    return int((end - now).total_seconds() // 86400)
+
+
+def consumer_credentials(credentials, name):
+    """The app's credentials named ``name``, newest end date first."""
+    mine = [c for c in credentials or [] if (c.get("displayName") or "") == name]
+    return sorted(mine, key=lambda c: parse_graph_datetime(c.get("endDateTime")) or datetime.datetime.min.replace(tzinfo=UTC), reverse=True)
+
+
+def hint_of(secret):
+    """Graph's ``hint``: the first 3 characters of the value (reference/graph.md, addPassword)."""
+    return (secret or "")[:3]
+
+
+def hint_matches(credentials, secret):
+    """Credentials whose hint equals the secret's first 3 characters, soonest expiry first.
+
+    Several may share a hint; taking the soonest-expiring one can only make the module rotate
+    earlier, never keep a secret too long.
+    """
+    if not secret:
+        return []
+    matches = [c for c in credentials if c.get("hint") and c.get("hint") == hint_of(secret)]
+    return list(reversed(matches))
+
+
+def is_usable(credential, now, rotate_before_days):
+    """True while the credential has MORE than ``rotate_before_days`` whole days left (the
+    ``days_left`` the module reports, so the user sees the same number the decision used)."""
+    left = days_left(credential, now)
+    return left is not None and left > rotate_before_days
+
+
+class PresentPlan(object):
+    """What ``state=present|rotated`` does. ``action`` is ``keep`` or ``create``."""
+
+    def __init__(self, action, reason, keep=None, replaced=None, needs_token_check=False):
+        self.action = action
+        self.reason = reason
+        self.keep = keep
+        self.replaced = replaced or []
+        self.needs_token_check = needs_token_check
+
+    def replaced_key_ids(self):
+        return [c["keyId"] for c in self.replaced]
+
+    def __repr__(self):  # pragma: no cover - debugging aid
+        return "PresentPlan(%s, %s, keep=%s, replaced=%s)" % (self.action, self.reason, (self.keep or {}).get("keyId"), self.replaced_key_ids())
+
+
+def plan_present(credentials, name, now, rotate_before_days, current_secret=None, current_secret_works=None, force=False):
+    """Decide keep or create for one consumer.
+
+    ``current_secret_works``: None = no token request made yet; True/False = its result.
+    When the result is needed the plan says ``needs_token_check`` and the module asks again
+    with the answer (so the decision stays pure and the token request is made only when a
+    hint matched a usable credential).
+    """
+    mine = consumer_credentials(credentials, name)
+    if force:
+        return PresentPlan("create", "rotation requested (state=rotated)", replaced=mine)
+    if current_secret:
+        matches = hint_matches(mine, current_secret)
+        if not matches:
+            return PresentPlan("create", "the deployed secret is none of this consumer's secrets", replaced=mine)
+        in_use = matches[0]
+        if not is_usable(in_use, now, rotate_before_days):
+            return PresentPlan(
+                "create", "the deployed secret has %s days left, rotate_before_days is %d" % (days_left(in_use, now), rotate_before_days), replaced=mine
+            )
+        if current_secret_works is None:
+            return PresentPlan("keep", "check the deployed secret with a token request", keep=in_use, needs_token_check=True)
+        if not current_secret_works:
+            return PresentPlan("create", "the token endpoint rejects the deployed secret", replaced=mine)
+        return PresentPlan("keep", "the deployed secret has %s days left" % days_left(in_use, now), keep=in_use)
+    usable = [c for c in mine if is_usable(c, now, rotate_before_days)]
+    if usable:
+        return PresentPlan("keep", "a secret with %s days left exists; its value is unknown here" % days_left(usable[0], now), keep=usable[0])
+    return PresentPlan("create", "no secret of this consumer has more than %d days left" % rotate_before_days, replaced=mine)
+
+
+def plan_absent(credentials, name=None, key_ids=None, keep_key_ids=None, current_secret=None):
+    """Credentials to revoke: the given ``key_ids``, or every secret named ``name``.
+
+    Never everything by accident: without a consumer and without key ids nothing is chosen
+    (error); ``keep_key_ids`` and the credential matching the deployed ``current_secret`` are
+    always kept.
+    """
+    keep = set(keep_key_ids or [])
+    if current_secret:
+        keep.update(c["keyId"] for c in hint_matches(credentials or [], current_secret))
+    if key_ids:
+        chosen = [c for c in credentials or [] if c.get("keyId") in set(key_ids)]
+        if name is not None:
+            chosen = [c for c in chosen if (c.get("displayName") or "") == name]
+    elif name is not None:
+        chosen = consumer_credentials(credentials, name)
+    else:
+        raise SecretDecisionError(
+            "state=absent needs key_ids or consumer: without them it would have to choose among every secret of the app, which it never does."
+        )
+    return [c for c in chosen if c.get("keyId") not in keep]
+
+
+def personal_limit_reached(application):
+    """True when a personal-account audience app already holds its 2 secrets (graph.md Limits)."""
+    if (application.get("signInAudience") or "") not in PERSONAL_AUDIENCES:
+        return False
+    return len(application.get("passwordCredentials") or []) >= PERSONAL_SECRET_LIMIT
+
+
+def new_end_date(now, validity_days):
+    return now + datetime.timedelta(days=validity_days)
+
+
+def public_credential(credential, now):
+    """A credential as the module returns it (never a value: Graph never returns one on reads)."""
+    return {
+        "key_id": credential.get("keyId"),
+        "display_name": credential.get("displayName"),
+        "hint": credential.get("hint"),
+        "start_date": credential.get("startDateTime"),
+        "end_date": credential.get("endDateTime"),
+        "days_left": days_left(credential, now),
+    }
+
+
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T.*)?$")
+
+# addPassword refusals by an appManagementPolicy (error codes as Graph sends them; branch on
+# code, never on message: reference/graph.md "Errors").
+POLICY_LIFETIME_CODE = "CredentialInvalidLifetimeAsPerAppPolicy"
+POLICY_FORBIDDEN_CODE = "CredentialTypeNotAllowedAsPerAppPolicy"
+TOO_MANY_PASSWORDS_CODE = "TooManyAppPasswords"
+
+
+def duration_days(value):
+    """ISO 8601 duration of a policy's ``maxLifetime`` (``P90D``, ``P1Y``, ``P6M``) -> whole days, or None."""
+    m = _DURATION.match(str(value or "").strip())
+    if not m or not any(m.groups()):
+        return None
+    years, months, weeks, days = (int(g or 0) for g in m.groups())
+    return years * 365 + months * 30 + weeks * 7 + days
+
+
+def policy_max_lifetime_days(policies):
+    """The smallest ``passwordLifetime`` ``maxLifetime`` in appManagementPolicy objects, in days, or None.
+
+    Accepts the tenant default policy (``applicationRestrictions``) and app policies
+    (``restrictions``); restrictions with a ``state`` other than ``enabled`` do not count.
+    """
+    found = []
+    for policy in policies or []:
+        for section in ("applicationRestrictions", "restrictions"):
+            for item in ((policy or {}).get(section) or {}).get("passwordCredentials") or []:
+                if item.get("restrictionType") == "passwordLifetime" and item.get("state", "enabled") == "enabled":
+                    days = duration_days(item.get("maxLifetime"))
+                    if days is not None:
+                        found.append(days)
+    return min(found) if found else None

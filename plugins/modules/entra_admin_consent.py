@@ -1,0 +1,295 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) procall.msteams contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: entra_admin_consent
+short_description: Grant tenant-wide admin consent to an Entra ID app's Microsoft Graph permissions
+version_added: 0.1.0
+description:
+  - Does what "Grant admin consent" in the Azure portal does for the app ProCall UCServer's Integration in
+    Microsoft Teams uses (vendor step A7), idempotently and with check mode and diff.
+  - Ensures the app's service principal exists (waiting out replication right after the app was created, when
+    Graph answers C(NoBackingApplicationObject)).
+  - Ensures one delegated permission grant for all principals (C(consentType AllPrincipals)) on Microsoft Graph
+    holding the delegated permissions (created, or updated when it differs).
+  - Ensures one app role assignment per application permission (by default the vendor's C(Presence.ReadWrite.All)).
+  - By default consents to exactly what the app requests (its C(requiredResourceAccess) on Microsoft Graph);
+    O(delegated_permissions) and O(application_permissions) give explicit lists instead.
+  - Only Microsoft Graph is managed; grants and assignments on other APIs are never touched.
+author:
+  - procall.msteams contributors (@procall-msteams)
+extends_documentation_fragment:
+  - procall.msteams.auth
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+attributes:
+  action_group:
+    membership: [procall.msteams.graph]
+  platform:
+    platforms: posix
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Shows the service principal, granted scopes and assigned roles before and after.
+options:
+  app_id:
+    description: Application (client) id of the app. One of O(app_id), O(unique_name), O(object_id), O(display_name) is required.
+    type: str
+  unique_name:
+    description: The app's C(uniqueName), the stable key M(procall.msteams.entra_app) gives it.
+    type: str
+  object_id:
+    description: Object id of the application.
+    type: str
+  display_name:
+    description: Display name of the app; used only when exactly one app has it.
+    type: str
+  delegated_permissions:
+    description:
+      - Microsoft Graph delegated permission names to consent to for all users, for example C(Presence.Read).
+      - Omitted, the delegated permissions the app requests are used.
+    type: list
+    elements: str
+  application_permissions:
+    description:
+      - Microsoft Graph application permission names to assign, for example C(Presence.ReadWrite.All).
+      - Omitted, the application permissions the app requests are used.
+    type: list
+    elements: str
+  mode:
+    description:
+      - V(exact) removes scopes from the grant and app role assignments on Microsoft Graph that are not wanted.
+      - V(additive) only adds what is missing and leaves everything else.
+    type: str
+    choices: [exact, additive]
+    default: exact
+notes:
+  - The automation identity needs C(Application.Read.All) (or C(Application.ReadWrite.All)),
+    C(DelegatedPermissionGrant.ReadWrite.All) for the delegated grant and C(AppRoleAssignment.ReadWrite.All) for the
+    app role assignments, or a token of a user with the directory role Privileged Role Administrator.
+    Cloud Application Administrator cannot consent to Microsoft Graph application permissions such as
+    C(Presence.ReadWrite.All). Without them the module fails naming what is missing, before writing anything.
+  - These permissions let their holder elevate any app; keep them for onboarding only. Secret rotation
+    (M(procall.msteams.entra_app_secret)) does not need them.
+seealso:
+  - module: procall.msteams.entra_app
+  - module: procall.msteams.entra_app_secret
+"""
+
+EXAMPLES = r"""
+- name: Grant admin consent to what the app requests
+  procall.msteams.entra_admin_consent:
+    unique_name: procall-teams
+  module_defaults:
+    group/procall.msteams.graph:
+      tenant_id: "{{ entra_tenant_id }}"
+      client_id: "{{ automation_client_id }}"
+      client_secret: "{{ automation_client_secret }}"
+  register: consent
+
+- name: Consent to an explicit list, leaving other consent in place
+  procall.msteams.entra_admin_consent:
+    app_id: 11111111-2222-3333-4444-555555555555
+    delegated_permissions: [Presence.Read, Presence.Read.All, User.Read]
+    application_permissions: [Presence.ReadWrite.All]
+    mode: additive
+"""
+
+RETURN = r"""
+service_principal_id:
+  description: Object id of the app's service principal (empty in check mode when it would be created).
+  returned: always
+  type: str
+granted_scopes:
+  description: Delegated permissions granted for all principals on Microsoft Graph after this run.
+  returned: always
+  type: list
+  elements: str
+  sample: [Presence.Read, Presence.Read.All, User.Read]
+assigned_roles:
+  description: Application permissions assigned on Microsoft Graph after this run.
+  returned: always
+  type: list
+  elements: str
+  sample: [Presence.ReadWrite.All]
+grant_id:
+  description: Id of the delegated permission grant (absent when none exists).
+  returned: when a grant exists or was created
+  type: str
+created_service_principal:
+  description: The service principal was created by this run.
+  returned: always
+  type: bool
+"""
+
+from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, SELECTORS
+from ansible_collections.procall.msteams.plugins.module_utils._consent import (
+    ConsentError,
+    check_scope_names,
+    missing_permission_message,
+    missing_permissions,
+    plan_assignments,
+    plan_grant,
+    resolve_role_ids,
+    role_names,
+    wanted_from_application,
+)
+from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError, odata_quote
+from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.procall.msteams.plugins.module_utils._replication import create_service_principal, find_application_waiting
+
+
+class ConsentFailure(Exception):
+    pass
+
+
+def _write(client, needed, fn, *args, **kwargs):
+    """A consent write; a 403 becomes the sentence naming the permission and the directory role."""
+    try:
+        return fn(*args, **kwargs)
+    except GraphError as exc:
+        if exc.status == 403:
+            detail = " (Graph answered 403 %s, request-id %s.)" % (exc.code or "", exc.request_id or "n/a")
+            raise ConsentFailure(missing_permission_message([needed]) + detail) from None
+        raise
+
+
+def run(module):
+    p = module.params
+    client = module.client
+    app = find_application_waiting(client, {k: p[k] for k in SELECTORS})
+    if app is None:
+        raise ConsentFailure(
+            "No application matches %s; create it first with procall.msteams.entra_app." % ", ".join("%s=%s" % (k, p[k]) for k in SELECTORS if p[k])
+        )
+    if "appId" not in app or ("requiredResourceAccess" not in app and (p["delegated_permissions"] is None or p["application_permissions"] is None)):
+        app = client.get("applications/%s" % app["id"], action="read the application")
+    app_id = app["appId"]
+    graph_sp = client.graph_service_principal()
+    try:
+        requested_scopes, requested_roles = wanted_from_application(app, graph_sp)
+        scopes = check_scope_names(graph_sp, p["delegated_permissions"]) if p["delegated_permissions"] is not None else requested_scopes
+        roles = p["application_permissions"] if p["application_permissions"] is not None else requested_roles
+        role_ids = resolve_role_ids(graph_sp, roles)
+    except ConsentError as exc:
+        raise ConsentFailure(str(exc)) from None
+
+    sps = client.list(
+        "servicePrincipals", params={"$filter": "appId eq %s" % odata_quote(app_id), "$select": "id,appId"}, action="find the app's service principal"
+    )
+    sp_id = sps[0]["id"] if sps else None
+    grants, assignments = [], []
+    if sp_id:
+        grants = client.list(
+            "oauth2PermissionGrants",
+            params={"$filter": "clientId eq %s and consentType eq 'AllPrincipals'" % odata_quote(sp_id)},
+            action="list the app's delegated permission grants",
+        )
+        assignments = client.list("servicePrincipals/%s/appRoleAssignments" % sp_id, action="list the app's app role assignments")
+    grant = plan_grant(grants, sp_id, graph_sp["id"], scopes, p["mode"])
+    create_roles, delete_assignments, before_roles, after_roles = plan_assignments(assignments, sp_id, graph_sp["id"], role_ids, p["mode"])
+
+    need_grant = grant["action"] != "none" or bool(grant["delete_ids"])
+    need_assignment = bool(create_roles or delete_assignments)
+    missing = missing_permissions(client.token_claims(), need_grant, need_assignment)
+    if missing:
+        raise ConsentFailure(missing_permission_message(missing))
+
+    changed = sp_id is None or need_grant or need_assignment
+    before = {"service_principal": bool(sp_id), "granted_scopes": sorted(grant["before"]), "assigned_roles": sorted(role_names(graph_sp, before_roles))}
+    after = {"service_principal": True, "granted_scopes": sorted(grant["after"]), "assigned_roles": sorted(role_names(graph_sp, after_roles))}
+    result = dict(
+        changed=changed,
+        created_service_principal=sp_id is None,
+        service_principal_id=sp_id or "",
+        granted_scopes=grant["after"],
+        assigned_roles=role_names(graph_sp, after_roles),
+        diff={"before": before, "after": after},
+    )
+    if grant["grant_id"] and grant["action"] != "delete":
+        result["grant_id"] = grant["grant_id"]
+    if module.check_mode or not changed:
+        return result
+
+    if sp_id is None:
+        # graph.md "Eventual consistency": POST /servicePrincipals right after the app was
+        # created can answer 400 NoBackingApplicationObject; the client retries it.
+        sp = create_service_principal(client, app_id)
+        sp_id = sp["id"]
+        client.expect_new(sp_id)
+        result["service_principal_id"] = sp_id
+        if grant["action"] == "create":
+            grant["body"]["clientId"] = sp_id
+    if grant["action"] == "create":
+        created = _write(
+            client,
+            "DelegatedPermissionGrant.ReadWrite.All",
+            client.post,
+            "oauth2PermissionGrants",
+            grant["body"],
+            action="grant admin consent to delegated permissions",
+        )
+        result["grant_id"] = (created or {}).get("id")
+    elif grant["action"] == "patch":
+        _write(
+            client,
+            "DelegatedPermissionGrant.ReadWrite.All",
+            client.patch,
+            "oauth2PermissionGrants/%s" % grant["grant_id"],
+            grant["body"],
+            action="update the delegated permission grant",
+        )
+    for gid in grant["delete_ids"]:
+        _write(client, "DelegatedPermissionGrant.ReadWrite.All", client.delete, "oauth2PermissionGrants/%s" % gid, action="remove a delegated permission grant")
+    for role_id in create_roles:
+        _write(
+            client,
+            "AppRoleAssignment.ReadWrite.All",
+            client.post,
+            "servicePrincipals/%s/appRoleAssignedTo" % graph_sp["id"],
+            {"principalId": sp_id, "resourceId": graph_sp["id"], "appRoleId": role_id},
+            action="assign the application permission %s" % role_names(graph_sp, [role_id])[0],
+        )
+    for assignment in delete_assignments:
+        _write(
+            client,
+            "AppRoleAssignment.ReadWrite.All",
+            client.delete,
+            "servicePrincipals/%s/appRoleAssignedTo/%s" % (graph_sp["id"], assignment["id"]),
+            action="remove the application permission %s" % role_names(graph_sp, [assignment.get("appRoleId")])[0],
+        )
+    return result
+
+
+def main():
+    module = GraphModule(
+        argument_spec=dict(
+            **SELECTOR_ARGSPEC,
+            delegated_permissions=dict(type="list", elements="str"),
+            application_permissions=dict(type="list", elements="str"),
+            mode=dict(type="str", default="exact", choices=["exact", "additive"]),
+        ),
+        supports_check_mode=True,
+        required_one_of=[SELECTORS],
+        mutually_exclusive=[SELECTORS],
+    )
+    try:
+        result = run(module)
+    except ConsentFailure as exc:
+        module.fail_json(msg=str(exc))
+    except GraphError as exc:
+        module.fail_graph(exc)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

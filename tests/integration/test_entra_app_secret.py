@@ -1,0 +1,153 @@
+"""entra_app_secret against the Graph emulator (HTTPS, real msal, settable clock), through ansible-playbook."""
+
+import pytest
+
+from tests.integration.consent_secret_support import World, require_server_clock
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def world(graph_emulator, tmp_path):
+    w = World(graph_emulator, tmp_path)
+    res, out, _ignored = w.consent()
+    assert res.rc == 0, res
+    return w
+
+
+def names(world):
+    return sorted(c["displayName"] for c in world.password_credentials())
+
+
+def test_present_twice_keeps_one_secret(world, graph_emulator):
+    res, first, secret = world.secret(consumer="ucs1")
+    assert res.rc == 0 and first["changed"] and first["rotated"] and first["verified"] and secret, res
+    assert first["days_left"] == 180 and first["replaced_key_ids"] == []
+    assert names(world) == ["procall-msteams: ucs1"]
+
+    graph_emulator.reset_log()
+    res, again, kept = world.secret(consumer="ucs1", current_secret=secret)
+    assert res.rc == 0 and again["changed"] is False and again["rotated"] is False, res
+    assert again["key_id"] == first["key_id"] and again["secret_known"] is True and kept == secret
+    assert len(world.password_credentials()) == 1
+    assert graph_emulator.count(kind="graph", tenant_id=world.tenant, writes=True) == 0
+
+    # Without the deployed value the module keeps the valid secret but cannot return it.
+    res, blind, unknown = world.secret(consumer="ucs1")
+    assert blind["changed"] is False and blind["secret_known"] is False and unknown is None
+
+
+def test_clock_inside_window_rotates_then_absent_revokes_only_the_replaced(world, graph_emulator):
+    require_server_clock(graph_emulator)
+    _ignored, first, secret = world.secret(consumer="ucs1")
+    world.advance_clock(151)  # 29 days left < rotate_before_days 30
+    res, rot, new_secret = world.secret(consumer="ucs1", current_secret=secret)
+    assert res.rc == 0 and rot["changed"] and rot["rotated"] and new_secret != secret, res
+    assert rot["replaced_key_ids"] == [first["key_id"]] and rot["days_left"] == 180
+    assert len(world.password_credentials()) == 2  # the old one stays until the new one is deployed
+
+    res, gone, _ignored = world.secret(consumer="ucs1", state="absent", keep_key_ids=[rot["key_id"]])
+    assert res.rc == 0 and gone["changed"] and gone["revoked_key_ids"] == [first["key_id"]], res
+    assert [c["keyId"] for c in world.password_credentials()] == [rot["key_id"]]
+    res, again, _ignored = world.secret(consumer="ucs1", state="absent", keep_key_ids=[rot["key_id"]])
+    assert again["changed"] is False
+
+
+def test_host_lost_its_secret_gets_a_new_one(world):
+    _ignored, first, _ignored = world.secret(consumer="ucs1")
+    res, out, _ignored = world.secret(consumer="ucs1", current_secret="not-the-deployed-value")
+    assert res.rc == 0 and out["rotated"] and out["replaced_key_ids"] == [first["key_id"]], res
+
+
+def test_two_consumers_rotate_independently(world, graph_emulator):
+    require_server_clock(graph_emulator)
+    _ignored, one, s1 = world.secret(consumer="ucs1")
+    world.advance_clock(60)
+    _ignored, two, s2 = world.secret(consumer="ucs2")
+    assert names(world) == ["procall-msteams: ucs1", "procall-msteams: ucs2"]
+    world.advance_clock(95)  # ucs1: 25 days left, ucs2: 85 days left
+    _ignored, r1, _ignored = world.secret(consumer="ucs1", current_secret=s1)
+    _ignored, r2, _ignored = world.secret(consumer="ucs2", current_secret=s2)
+    assert r1["rotated"] and r1["replaced_key_ids"] == [one["key_id"]]
+    assert r2["changed"] is False and r2["key_id"] == two["key_id"] and r2["days_left"] == 85
+
+
+def test_verify_waits_out_token_propagation(world, graph_emulator):
+    graph_emulator.faults.token_propagation_delay(seconds=4)
+    res, out, secret = world.secret(consumer="ucs1", verify_timeout=60)
+    assert res.rc == 0 and out["verified"] and secret, res
+
+
+def test_verify_timeout_revokes_the_unverified_secret(world, graph_emulator):
+    graph_emulator.faults.token_propagation_delay(seconds=60)
+    res, out, secret = world.secret(consumer="ucs1", verify_timeout=2)
+    assert out["failed"] and "verify_timeout" in out["msg"] and secret is None, res
+    assert world.password_credentials() == []
+
+
+def test_policy_cap_is_a_clear_error(world, graph_emulator):
+    graph_emulator.admin(world.tenant).set_policy(password_max_lifetime_days=90)
+    res, out, _ignored = world.secret(consumer="ucs1", validity_days=180)
+    assert out["failed"] and "policy" in out["msg"] and "validity_days" in out["msg"] and "90" in out["msg"], res
+    assert "Traceback" not in res.output
+    res, out, _ignored = world.secret(consumer="ucs1", validity_days=90)
+    assert res.rc == 0 and out["days_left"] == 90, res
+
+
+def test_absent_without_consumer_or_key_ids_is_refused(world):
+    world.secret(consumer="ucs1")
+    res, out, _ignored = world.secret(state="absent")
+    assert out["failed"] and "key_ids or consumer" in out["msg"]
+    assert len(world.password_credentials()) == 1
+
+
+def test_check_mode_creates_nothing(world, graph_emulator):
+    graph_emulator.reset_log()
+    res, out, secret = world.secret(consumer="ucs1", check=True)
+    assert res.rc == 0 and out["changed"] and secret is None, res
+    assert graph_emulator.count(kind="graph", tenant_id=world.tenant, writes=True) == 0
+
+
+def test_vvvv_never_prints_a_secret(world, graph_emulator):
+    res, _ignored, secret = world.secret(consumer="ucs1", verbosity=4)
+    assert res.rc == 0 and secret, res
+    res2, out, new_secret = world.secret(consumer="ucs1", state="rotated", current_secret=secret, verbosity=4)
+    assert res2.rc == 0 and new_secret and new_secret != secret, res2
+    # Even a task someone forgot to mark no_log prints no value: the action plugin censors it.
+    res3, _ignored, kept = world.secret(consumer="ucs1", current_secret=new_secret, verbosity=4, task_no_log=False)
+    assert res3.rc == 0 and kept == new_secret
+    assert "censored" in res3.output  # the action plugin hid the whole result
+    for run in (res, res2, res3):
+        assert "procall.msteams.entra_app_secret" in run.output or "under test" in run.output
+        for value in (secret, new_secret, world.identity["client_secret"]):
+            assert value not in run.output
+
+
+def test_secret_inside_the_window_rotates_without_moving_the_clock(world):
+    # A short-lived secret (25 days) is inside the default 30-day window of the next run.
+    res, first, secret = world.secret(consumer="ucs1", validity_days=25, rotate_before_days=10)
+    assert res.rc == 0 and first["days_left"] == 25, res
+    res, rot, new_secret = world.secret(consumer="ucs1", current_secret=secret)
+    assert res.rc == 0 and rot["rotated"] and new_secret != secret, res
+    assert rot["replaced_key_ids"] == [first["key_id"]] and rot["days_left"] == 180
+    # The other consumer's secret is not touched by ucs1's rotation.
+    _ignored, two, s2 = world.secret(consumer="ucs2")
+    _ignored, again, _kept = world.secret(consumer="ucs2", current_secret=s2)
+    assert again["changed"] is False and again["key_id"] == two["key_id"]
+    res, gone, _ignored = world.secret(consumer="ucs1", state="absent", keep_key_ids=[rot["key_id"]])
+    assert gone["revoked_key_ids"] == [first["key_id"]], res
+    assert sorted(c["keyId"] for c in world.password_credentials()) == sorted([rot["key_id"], two["key_id"]])
+
+
+def test_personal_account_audience_allows_only_two_secrets(graph_emulator, tmp_path):
+    from tests.integration.consent_secret_support import vendor_app_body
+
+    body = dict(vendor_app_body(), signInAudience="AzureADandPersonalMicrosoftAccount")
+    world = World(graph_emulator, tmp_path, app_body=body)
+    assert world.consent()[0].rc == 0
+    for host in ("ucs1", "ucs2"):
+        res, out, _ignored = world.secret(consumer=host)
+        assert res.rc == 0 and out["rotated"], res
+    res, out, _ignored = world.secret(consumer="ucs3")
+    assert out["failed"] and "only 2 client secrets" in out["msg"] and "AzureADandPersonalMicrosoftAccount" in out["msg"], res
+    assert len(world.password_credentials()) == 2

@@ -1,0 +1,161 @@
+"""Secret decisions of entra_app_secret (no I/O)."""
+
+import datetime
+
+import pytest
+from ansible_collections.procall.msteams.plugins.module_utils import _secrets as s
+
+NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def cred(key, name, days, hint="abc"):
+    end = NOW + datetime.timedelta(days=days)
+    return {"keyId": key, "displayName": name, "hint": hint, "endDateTime": end.strftime("%Y-%m-%dT%H:%M:%S.1234567Z"), "startDateTime": "2025-01-01T00:00:00Z"}
+
+
+UCS1 = s.secret_display_name(None, "ucs1")
+UCS2 = s.secret_display_name(None, "ucs2")
+
+
+def test_display_names_per_consumer_and_shared():
+    assert UCS1 == "procall-msteams: ucs1"
+    assert s.secret_display_name("acme", None) == "acme"
+    assert s.secret_display_name("acme", " ") == "acme"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-05-26T03:00:00Z", datetime.datetime(2026, 5, 26, 3, tzinfo=datetime.timezone.utc)),
+        ("2026-05-26T03:00:00.1234567Z", datetime.datetime(2026, 5, 26, 3, 0, 0, 123456, tzinfo=datetime.timezone.utc)),
+        ("2026-05-26T05:00:00+02:00", datetime.datetime(2026, 5, 26, 3, tzinfo=datetime.timezone.utc)),
+        ("2026-05-26T03:00:00", datetime.datetime(2026, 5, 26, 3, tzinfo=datetime.timezone.utc)),
+    ],
+)
+def test_parse_graph_datetime(text, expected):
+    assert s.parse_graph_datetime(text) == expected
+
+
+def test_parse_rejects_garbage():
+    with pytest.raises(ValueError):
+        s.parse_graph_datetime("next tuesday")
+
+
+def test_now_from_date_header_uses_server_clock_else_fallback():
+    assert s.now_from_date_header("Wed, 01 Jul 2026 10:00:00 GMT", NOW) == datetime.datetime(2026, 7, 1, 10, tzinfo=datetime.timezone.utc)
+    assert s.now_from_date_header(None, NOW) is NOW
+    assert s.now_from_date_header("garbage", NOW) is NOW
+
+
+def test_days_left_floor_and_negative():
+    assert s.days_left(cred("k", UCS1, 30), NOW) == 30
+    assert s.days_left({"endDateTime": "2025-12-31T12:00:00Z"}, NOW) == -1
+
+
+def test_present_keeps_known_secret_after_token_check():
+    creds = [cred("k1", UCS1, 100, hint="abc")]
+    plan = s.plan_present(creds, UCS1, NOW, 30, current_secret="abcdef")
+    assert plan.needs_token_check and plan.keep["keyId"] == "k1"
+    plan = s.plan_present(creds, UCS1, NOW, 30, current_secret="abcdef", current_secret_works=True)
+    assert plan.action == "keep" and not plan.needs_token_check and plan.keep["keyId"] == "k1"
+
+
+def test_present_rotates_inside_window_and_names_the_replaced():
+    creds = [cred("k1", UCS1, 30, hint="abc"), cred("other", UCS2, 5, hint="abc")]
+    plan = s.plan_present(creds, UCS1, NOW, 30, current_secret="abcdef")
+    assert plan.action == "create"
+    assert plan.replaced_key_ids() == ["k1"]  # never another consumer's secret
+
+
+def test_present_host_lost_secret_creates_new():
+    creds = [cred("k1", UCS1, 100, hint="xyz")]
+    plan = s.plan_present(creds, UCS1, NOW, 30, current_secret="abcdef")
+    assert plan.action == "create" and plan.replaced_key_ids() == ["k1"]
+
+
+def test_present_token_rejected_creates_new():
+    creds = [cred("k1", UCS1, 100, hint="abc")]
+    plan = s.plan_present(creds, UCS1, NOW, 30, current_secret="abcdef", current_secret_works=False)
+    assert plan.action == "create" and plan.replaced_key_ids() == ["k1"]
+
+
+def test_present_without_value_keeps_valid_secret_unknown():
+    creds = [cred("k1", UCS1, 10), cred("k2", UCS1, 150)]
+    plan = s.plan_present(creds, UCS1, NOW, 30)
+    assert plan.action == "keep" and plan.keep["keyId"] == "k2" and not plan.needs_token_check
+
+
+def test_present_without_value_creates_when_only_expiring():
+    creds = [cred("k1", UCS1, 10), cred("k9", UCS2, 150)]
+    plan = s.plan_present(creds, UCS1, NOW, 30)
+    assert plan.action == "create" and plan.replaced_key_ids() == ["k1"]
+
+
+def test_present_first_secret():
+    plan = s.plan_present([], UCS1, NOW, 30)
+    assert plan.action == "create" and plan.replaced == []
+
+
+def test_shared_hint_picks_soonest_expiry():
+    creds = [cred("long", UCS1, 150, hint="abc"), cred("short", UCS1, 20, hint="abc")]
+    plan = s.plan_present(creds, UCS1, NOW, 30, current_secret="abc123")
+    assert plan.action == "create"
+
+
+def test_rotated_always_creates():
+    creds = [cred("k1", UCS1, 150)]
+    plan = s.plan_present(creds, UCS1, NOW, 30, current_secret="abcdef", force=True)
+    assert plan.action == "create" and plan.replaced_key_ids() == ["k1"]
+
+
+def test_exactly_rotate_before_days_left_rotates():
+    assert not s.is_usable(cred("k", UCS1, 30), NOW, 30)
+    assert s.is_usable(cred("k", UCS1, 31), NOW, 30)
+
+
+def test_absent_by_consumer_keeps_keep_key_ids_and_others():
+    creds = [cred("old", UCS1, 10), cred("new", UCS1, 180), cred("u2", UCS2, 10)]
+    revoke = s.plan_absent(creds, name=UCS1, keep_key_ids=["new"])
+    assert [c["keyId"] for c in revoke] == ["old"]
+
+
+def test_absent_by_key_ids_only_those():
+    creds = [cred("a", UCS1, 10), cred("b", UCS2, 10), cred("c", UCS2, 10)]
+    assert [c["keyId"] for c in s.plan_absent(creds, key_ids=["b", "zzz"])] == ["b"]
+    # with a consumer too, a key id of another consumer is not touched
+    assert s.plan_absent(creds, name=UCS1, key_ids=["b"]) == []
+
+
+def test_absent_never_the_deployed_secret():
+    creds = [cred("a", UCS1, 10, hint="xyz"), cred("b", UCS1, 100, hint="abc")]
+    assert [c["keyId"] for c in s.plan_absent(creds, name=UCS1, current_secret="abc999")] == ["a"]
+
+
+def test_absent_without_consumer_or_key_ids_is_an_error():
+    with pytest.raises(s.SecretDecisionError, match="key_ids or consumer"):
+        s.plan_absent([cred("a", UCS1, 10)])
+
+
+def test_personal_limit():
+    app = {"signInAudience": "AzureADandPersonalMicrosoftAccount", "passwordCredentials": [{}, {}]}
+    assert s.personal_limit_reached(app)
+    assert not s.personal_limit_reached({"signInAudience": "AzureADMyOrg", "passwordCredentials": [{}, {}]})
+    assert not s.personal_limit_reached({"signInAudience": "PersonalMicrosoftAccount", "passwordCredentials": [{}]})
+
+
+def test_public_credential_has_no_value():
+    out = s.public_credential(dict(cred("k", UCS1, 40), secretText="nope"), NOW)
+    assert out["days_left"] == 40 and "nope" not in str(out)
+
+
+@pytest.mark.parametrize(("text", "days"), [("P90D", 90), ("P1Y", 365), ("P6M", 180), ("P2W", 14), ("PT1H", None), ("", None), ("garbage", None)])
+def test_duration_days(text, days):
+    assert s.duration_days(text) == days
+
+
+def test_policy_max_lifetime_smallest_enabled():
+    tenant = {"applicationRestrictions": {"passwordCredentials": [{"restrictionType": "passwordLifetime", "maxLifetime": "P180D"}]}}
+    app = {"restrictions": {"passwordCredentials": [{"restrictionType": "passwordLifetime", "maxLifetime": "P90D", "state": "enabled"}]}}
+    off = {"restrictions": {"passwordCredentials": [{"restrictionType": "passwordLifetime", "maxLifetime": "P10D", "state": "disabled"}]}}
+    assert s.policy_max_lifetime_days([tenant, app, off]) == 90
+    assert s.policy_max_lifetime_days([{"restrictions": {"passwordCredentials": [{"restrictionType": "passwordAddition"}]}}]) is None
