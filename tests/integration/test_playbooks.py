@@ -71,7 +71,8 @@ def task_index(record, task_name, host, changed=None):
         for task in play["tasks"]:
             index += 1
             res = task["hosts"].get(host)
-            ran = task["task"]["name"] == task_name and res is not None and not res.get("skipped")
+            name = task["task"]["name"]  # role tasks come as "<role> : <name>"
+            ran = (name == task_name or name.endswith(" : " + task_name)) and res is not None and not res.get("skipped")
             if ran and (changed is None or bool(res.get("changed")) == changed):
                 return index
     return None
@@ -151,14 +152,14 @@ def test_rotate_outside_the_window_does_nothing(world):
 
 
 def test_rotate_in_the_window_with_a_host_failing_to_start(world):
-    world.emulator.clock.advance(days=VALIDITY - WINDOW + 1)
+    world.shift = world.advance(VALIDITY - WINDOW + 1)
     failing = "ucs-c2"
     old_keys = {h: world.host_secrets(h)[0]["keyId"] for h in world.hosts}
     old_values = {h: deployed_secret(world, h) for h in world.hosts}
     world.fleet[failing].set_fault(start_fails=True)
 
     # Batches of two: the failing host shares its batch with a healthy one, so the rollout goes on.
-    rec = world.run("rotate_secret", extra_vars={"msteams_serial": 2})
+    rec = world.run("rotate_secret", extra_vars={"msteams_serial": 2, **world.shift})
     assert rec.rc != 0, "a failed host must fail the run"
 
     rows = summary_rows(world, "rotate_secret")
@@ -188,7 +189,7 @@ def test_rotate_after_the_fix_converges(world):
     world.fleet[failing].clear_faults()
     others_before = {h: deployed_secret(world, h) for h in world.hosts if h != failing}
     # -vvvv while a new secret is created, verified and deployed: the secret scan below covers it.
-    rec = world.run("rotate_secret", verbosity=4, callback="ansible.builtin.default")
+    rec = world.run("rotate_secret", extra_vars=world.shift, verbosity=4, callback="ansible.builtin.default")
     assert rec.rc == 0, rec.result
     rows = summary_rows(world, "rotate_secret")
     assert rows[failing]["status"] == "rotated"
@@ -198,7 +199,7 @@ def test_rotate_after_the_fix_converges(world):
         assert deployed_secret(world, host) == value
         assert not {"service_stop", "file_write"} & set(world.fleet[host].op_names())
 
-    again = world.run("rotate_secret")
+    again = world.run("rotate_secret", extra_vars=world.shift)
     assert again.rc == 0, again.result
     assert again.graph_writes == 0
     assert all(again.result.changed(h) == 0 for h in world.hosts)
@@ -213,7 +214,7 @@ def status_rows(world):
 
 
 def test_status_healthy(world):
-    rec = world.run("status")
+    rec = world.run("status", extra_vars=world.shift)
     assert rec.rc == 0, rec.result
     assert rec.graph_writes == 0
     rows = status_rows(world)
@@ -237,7 +238,7 @@ def test_status_broken_host(world):
     good = dict(cfg)
     world.fleet[broken].write_cfg({**cfg, "u8sClientSecret": "zzz-not-a-secret-of-this-app"})
     try:
-        rec = world.run("status")
+        rec = world.run("status", extra_vars=world.shift)
         assert rec.rc != 0
         rows = status_rows(world)
         assert rows[broken]["status"] == "broken"
@@ -248,8 +249,8 @@ def test_status_broken_host(world):
 
 
 def test_status_expiring(world):
-    world.emulator.clock.advance(days=VALIDITY - 10)
-    rec = world.run("status")
+    world.shift = world.advance(VALIDITY - 10)
+    rec = world.run("status", extra_vars=world.shift)
     assert rec.rc != 0
     rows = status_rows(world)
     assert {h: rows[h]["status"] for h in world.hosts} == dict.fromkeys(world.hosts, "expiring")
