@@ -35,18 +35,19 @@ def main(argv=None) -> int:
             world = World(emulator, root / "world", tenants=tenants)
             env = {"ANSIBLE_FORKS": str(args.forks)}
             steps = [
-                ("onboard", {}),
-                ("onboard (converged)", {}),
-                ("rotate_secret (nothing due)", {}),
-                ("advance", None),
-                ("rotate_secret (all due)", {"msteams_serial": args.serial}),
-                ("status", {}),
+                ("onboard", "onboard", {}),
+                ("onboard (converged)", "onboard", {}),
+                ("rotate_secret (nothing due)", "rotate_secret", {}),
+                ("advance", None, None),
+                ("rotate_secret (all due)", "rotate_secret", {"msteams_serial": args.serial}),
+                ("status", "status", {}),
             ]
-            for label, extra in steps:
-                if extra is None:
-                    emulator.clock.advance(days=151)
+            shift = {}
+            for label, playbook, extra in steps:
+                if playbook is None:
+                    shift = world.advance(151)
                     continue
-                rec = world.run(label.split(" ")[0], extra_vars=extra, env=env)
+                rec = world.run(playbook, extra_vars={**extra, **shift}, env=env)
                 numbers.append(
                     {
                         "run": label,
