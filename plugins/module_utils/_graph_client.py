@@ -208,6 +208,28 @@ def _first_line(text):
     return text.splitlines()[0] if text else text
 
 
+def _exception_text(exc, depth=3):
+    """The text of an exception and of the ones it was raised from (msal re-raises discovery errors)."""
+    parts = []
+    while exc is not None and depth > 0:
+        parts.append(str(exc))
+        exc = exc.__cause__ or exc.__context__
+        depth -= 1
+    return " ".join(parts)
+
+
+def _discovery_error(exc, tenant_id, action):
+    """msal's tenant discovery failed: name the AADSTS code when the login host sent one."""
+    code = parse_aadsts(_exception_text(exc))
+    if code:
+        return GraphAuthError(code=code, action=action)
+    return GraphAuthError(
+        action=action,
+        message="the login host does not know tenant %r (its OpenID configuration could not be read)" % (tenant_id,),
+        hint="Check tenant_id, cloud and login_endpoint",
+    )
+
+
 def parse_aadsts(text):
     match = re.search(r"AADSTS(\d+)", text or "")
     return match.group(1) if match else None
@@ -511,48 +533,63 @@ class TokenCacheFile:
     with a key derived (HKDF-SHA256) from the credential itself, so only a holder of the
     credential can read it, and its name is derived the same way, so a rotated secret never
     meets the old cache.
+
+    The file also keeps msal's ``http_cache`` entries for the tenant discovery GET (public
+    metadata msal keeps for 24 h), so a task with a cached token makes no login request at all.
     """
 
-    def __init__(self, directory, key_material):
+    VERSION = 2
+
+    def __init__(self, directory, key_material, token_cache, http_cache=None):
         hkdf_name = HKDF(algorithm=hashes.SHA256(), length=16, salt=b"procall.msteams token cache", info=b"file name")
         hkdf_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"procall.msteams token cache", info=b"fernet key")
         material = key_material.encode("utf-8")
         self.directory = directory
         self.path = os.path.join(directory, "%s.cache" % hkdf_name.derive(material).hex())
         self._fernet = Fernet(base64.urlsafe_b64encode(hkdf_key.derive(material)))
+        self.token_cache = token_cache
+        self.http_cache = http_cache if http_cache is not None else {}
+        self._http_snapshot = None
 
     @contextlib.contextmanager
-    def locked(self, cache):
-        """Load into ``cache`` under the lock; on exit save it when it changed."""
+    def locked(self):
+        """Load both caches under the lock; on exit save them when they changed."""
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             if HAS_FCNTL:
                 fcntl.flock(lock_fd, fcntl.LOCK_EX)
-            self._load(cache)
-            yield cache
-            if cache.has_state_changed:
-                self._save(cache)
+            self._load()
+            yield self.token_cache
+            if self.token_cache.has_state_changed or _dump_http_cache(self.http_cache) != self._http_snapshot:
+                self._save()
         finally:
             if HAS_FCNTL:
                 fcntl.flock(lock_fd, fcntl.LOCK_UN)
             os.close(lock_fd)
 
-    def _load(self, cache):
+    def _load(self):
         try:
             with open(self.path, "rb") as handle:
                 blob = handle.read()
         except OSError:
-            return
-        try:
-            cache.deserialize(self._fernet.decrypt(blob).decode("utf-8"))
-        except (InvalidToken, ValueError):
-            # Unreadable (another credential, corrupted): start empty; it is rewritten on save.
-            return
-        cache.has_state_changed = False
+            blob = None
+        data = {}
+        if blob:
+            try:
+                data = json.loads(self._fernet.decrypt(blob).decode("utf-8"))
+            except (InvalidToken, ValueError):
+                # Unreadable (another credential, corrupted): start empty; it is rewritten on save.
+                data = {}
+        if isinstance(data, dict) and data.get("v") == self.VERSION:
+            self.token_cache.deserialize(data.get("tokens") or "{}")
+            _load_http_cache(self.http_cache, data.get("http") or {})
+        self.token_cache.has_state_changed = False
+        self._http_snapshot = _dump_http_cache(self.http_cache)
 
-    def _save(self, cache):
-        blob = self._fernet.encrypt(cache.serialize().encode("utf-8"))
+    def _save(self):
+        payload = {"v": self.VERSION, "tokens": self.token_cache.serialize(), "http": _dump_http_cache(self.http_cache)}
+        blob = self._fernet.encrypt(json.dumps(payload).encode("utf-8"))
         tmp = "%s.%s.tmp" % (self.path, uuid.uuid4().hex)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -563,7 +600,81 @@ class TokenCacheFile:
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        cache.has_state_changed = False
+        self.token_cache.has_state_changed = False
+
+
+_HTTP_INDEX = "_index_"  # msal.individual_cache._ExpiringMapping keeps its expiry index under this key
+
+
+def _dump_http_cache(http_cache):
+    """The successful discovery GETs of msal's http_cache as JSON-able data (public metadata only)."""
+    try:
+        index = http_cache.get(_HTTP_INDEX)
+        if not index:
+            return {}
+        _sequence, timestamps = index
+        entries = {}
+        for key, stamps in timestamps.items():
+            value = http_cache.get(key)
+            if not (isinstance(key, str) and key.startswith("GET ") and value is not None):
+                continue
+            entries[key] = {"stamps": list(stamps), "status": value.status_code, "text": value.text, "headers": dict(value.headers or {})}
+        return entries
+    except (TypeError, ValueError, AttributeError):  # another msal layout: just do not persist it
+        return {}
+
+
+def _load_http_cache(http_cache, entries):
+    try:
+        from msal.throttled_http_client import NormalizedResponse
+    except ImportError:  # pragma: no cover
+        return
+    sequence, timestamps = [], {}
+    for key, entry in (entries or {}).items():
+        try:
+            raw = _RawResponse(int(entry["status"]), entry["text"], entry["headers"])
+            http_cache[key] = NormalizedResponse(raw)
+            expires_at, created = int(entry["stamps"][0]), int(entry["stamps"][1])
+        except (KeyError, TypeError, ValueError, IndexError):
+            continue
+        sequence.append([expires_at, created, key])
+        timestamps[key] = [expires_at, created]
+    if timestamps:
+        sequence.sort()
+        http_cache[_HTTP_INDEX] = (sequence, timestamps)
+
+
+class _RawResponse:
+    def __init__(self, status_code, text, headers):
+        self.status_code = status_code
+        self.text = text
+        self.headers = headers
+
+
+def error_codes(response):
+    """Every error code of a Graph error body: ``code``, ``details[].code``, ``innerError.code``.
+
+    Graph reports NoBackingApplicationObject as 400 Request_BadRequest with the specific code in
+    ``details`` (reference/graph.md "Behaviour to design for"; the emulator does the same).
+    """
+    codes = set()
+    try:
+        error = (response.json() or {}).get("error") or {}
+    except (ValueError, AttributeError):
+        return codes
+    if not isinstance(error, dict):
+        return codes
+    codes.add(error.get("code"))
+    for detail in error.get("details") or []:
+        if isinstance(detail, dict):
+            codes.add(detail.get("code"))
+    inner = error.get("innerError") or error.get("innererror") or {}
+    if isinstance(inner, dict):
+        codes.add(inner.get("code"))
+    if "NoBackingApplicationObject" in str(error.get("message") or ""):
+        codes.add("NoBackingApplicationObject")
+    codes.discard(None)
+    return codes
 
 
 def _graph_error_from_response(response, action, method, path, roles=None):
@@ -604,6 +715,7 @@ class GraphClient:
         self._claims = None
         self._app = None
         self._cache = None
+        self._http_cache = {}
         self._cache_file = None
         self._graph_sp = None
         self._expected_new = set()
@@ -654,14 +766,20 @@ class GraphClient:
             self._cert_cache = self.settings.load_certificate()
         return self._cert_cache
 
+    def _cache_lock(self):
+        """The file cache's lock (loading/saving around the block), or nothing when disabled."""
+        if self._cache is None and HAS_MSAL:
+            self._cache = msal.SerializableTokenCache()
+            if self.settings.token_cache_path and HAS_CRYPTOGRAPHY:
+                self._cache_file = TokenCacheFile(self.settings.token_cache_path, self._key_material(), self._cache, self._http_cache)
+        return self._cache_file.locked() if self._cache_file else contextlib.nullcontext(self._cache)
+
     def _build_app(self):
         s = self.settings
         action = "sign in to tenant %s as client %s" % (s.tenant_id, s.client_id)
         if not HAS_MSAL:
             raise GraphConfigError("the Python library msal (>= 1.29) is required on the controller: pip install msal")
-        self._cache = msal.SerializableTokenCache()
-        if s.token_cache_path and HAS_CRYPTOGRAPHY:
-            self._cache_file = TokenCacheFile(s.token_cache_path, self._key_material())
+        self._cache = self._cache if self._cache is not None else msal.SerializableTokenCache()
         if s.auth == "client_secret":
             credential = s.client_secret
         else:
@@ -674,6 +792,7 @@ class GraphClient:
                 authority=s.authority,
                 http_client=self.session,
                 token_cache=self._cache,
+                http_cache=self._http_cache,
                 instance_discovery=s.instance_discovery,
                 validate_authority=s.instance_discovery,
             )
@@ -682,14 +801,7 @@ class GraphClient:
         except requests.exceptions.RequestException as exc:
             raise self._conn_error(exc, s.login_endpoint, action) from None
         except ValueError as exc:
-            code = parse_aadsts(str(exc))
-            if code:
-                raise GraphAuthError(code=code, action=action) from None
-            raise GraphAuthError(
-                action=action,
-                message="the login host found no tenant %r (%s)" % (s.tenant_id, _first_line(str(exc))[:160]),
-                hint="Check tenant_id, cloud and login_endpoint",
-            ) from None
+            raise _discovery_error(exc, s.tenant_id, action) from None
 
     def _acquire(self):
         s = self.settings
@@ -714,11 +826,12 @@ class GraphClient:
             except Exception as exc:  # msal raises ManagedIdentityError and others when no endpoint exists
                 raise GraphAuthError(action=action, message=_short(exc), hint="Run on a host with a managed identity, or use another credential") from None
             return self._token_from_result(result, action)
-        if self._app is None:
-            self._app = self._build_app()
-        lock = self._cache_file.locked(self._cache) if self._cache_file else contextlib.nullcontext(self._cache)
         try:
-            with lock:
+            # The msal app is built inside the lock too: its tenant discovery is then answered
+            # from the persisted http_cache, and the token from the persisted token cache.
+            with self._cache_lock():
+                if self._app is None:
+                    self._app = self._build_app()
                 result = self._app.acquire_token_for_client(scopes=[s.scope])
         except requests.exceptions.SSLError as exc:
             raise self._tls_error(exc, s.login_endpoint, action) from None
@@ -749,8 +862,7 @@ class GraphClient:
         if self.settings.auth == "access_token":
             return False
         if self._app is not None:
-            lock = self._cache_file.locked(self._cache) if self._cache_file else contextlib.nullcontext(self._cache)
-            with lock:
+            with self._cache_lock():
                 self._app.remove_tokens_for_client()
         self._token = None
         self._claims = None
@@ -794,7 +906,7 @@ class GraphClient:
         except requests.exceptions.RequestException as exc:
             raise self._conn_error(exc, s.login_endpoint, action) from None
         except ValueError as exc:
-            raise GraphAuthError(code=parse_aadsts(str(exc)), message=_first_line(str(exc))[:160], action=action) from None
+            raise _discovery_error(exc, tenant, action) from None
         return decode_jwt_claims(self._token_from_result(result, action))
 
     # ------------------------------------------------------------------ requests
@@ -810,10 +922,11 @@ class GraphClient:
     def _is_replication_miss(self, response, path, body):
         if not self._expected_new:
             return False
-        code = None
-        with contextlib.suppress(ValueError, AttributeError):
-            code = (response.json().get("error") or {}).get("code")
-        if not ((response.status_code == 404 and code in ("Request_ResourceNotFound", "ResourceNotFound", None)) or code == "NoBackingApplicationObject"):
+        codes = error_codes(response)
+        lagging = (response.status_code == 404 and (not codes or codes & {"Request_ResourceNotFound", "ResourceNotFound"})) or (
+            response.status_code == 400 and "NoBackingApplicationObject" in codes
+        )
+        if not lagging:
             return False
         haystack = path + (json.dumps(body) if body is not None else "")
         return any(marker in haystack for marker in self._expected_new)

@@ -8,6 +8,7 @@ The options are documented once in ``plugins/doc_fragments/auth.py``; keep both 
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -69,6 +70,13 @@ class GraphModule(AnsibleModule):
                 self._client = GraphClient(self.params, warn=self.warn)
             except GraphError as exc:
                 self.fail_graph(exc)
+            if self.params.get("validate_certs") is False:
+                # One clear warning instead of urllib3's InsecureRequestWarning on every request.
+                self.warn("validate_certs=false: TLS certificates of the login and Graph hosts are not verified; use ca_path instead outside tests.")
+                with contextlib.suppress(ImportError):
+                    import urllib3
+
+                    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         return self._client
 
     def fail_graph(self, error, **kwargs):

@@ -121,6 +121,9 @@ notes:
     creating an app needs C(AppRegistration.Create) at least, reading the Microsoft Graph service principal
     C(Application.Read.All). Without read access to it the documented permission ids are used, with a warning.
   - Graph replaces the whole C(requiredResourceAccess) array on update, so the module always sends the full merged list.
+  - Without O(unique_name), the app is found by its display name. Entra ID lists a new app only after replication
+    (seconds), so a rerun right after the create might not see it yet; O(unique_name) has no such window, because
+    its create is an upsert.
 seealso:
   - module: procall.msteams.entra_app_info
   - module: procall.msteams.entra_admin_consent
@@ -324,7 +327,11 @@ def create_app(module, client, params, wanted_access):
             client.expect_new(created.get("id"))
             client.expect_new(created.get("appId"))
             return created, True
-        return find_application(client, unique_name=params["unique_name"]) or {}, True
+        # 204: the app existed although the lookup did not list it (replication lag); the upsert
+        # has set every property, so read it back, retrying while it is not visible yet.
+        module.warn("Application %r existed although the lookup did not find it yet (replication); the upsert updated it." % params["unique_name"])
+        client.expect_new(upsert_path(params["unique_name"]))
+        return client.get(upsert_path(params["unique_name"]), action="read application %r" % params["unique_name"]), True
     last_error = None
     for _attempt in range(3):
         try:
@@ -437,6 +444,15 @@ def run_present(module, client, params):
             module.fail_json(
                 msg="No application with unique_name %r exists and display_name is not set: set display_name to create it." % params.get("unique_name")
             )
+        if params.get("unique_name"):
+            # An app made by hand in the portal has the same name but no uniqueName: say so, since
+            # the run makes a new app instead of adopting it (select that one with app_id instead).
+            namesakes = [a.get("appId") for a in applications_named(client, params["display_name"])]
+            if namesakes:
+                module.warn(
+                    "Applications named %r without unique_name %r exist (app ids %s); a new app is created. To manage an existing one, "
+                    "select it with app_id instead." % (params["display_name"], params["unique_name"], ", ".join(sorted(namesakes)))
+                )
         tracker, _body, _owners, names = plan_update({}, params, wanted_access, graph_sp, [], wanted_owners)
         tracker.add("state", "absent", "present")
         if module.check_mode:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 
 import pytest
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import (
@@ -15,7 +16,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._graph_client impo
     required_permission,
 )
 
-from .graph_stub import GraphStub
+from .graph_stub import GraphStub, make_jwt
 
 SECRET = "s3cr3t-Value~that.must_never-leak"
 
@@ -124,7 +125,18 @@ def test_required_permission_table():
 def test_replication_lag_is_retried_only_for_objects_this_run_created(graph_stub, stub_params):
     graph_stub.add("GET", r"^/v1.0/applications/new1", err(404, "Request_ResourceNotFound"), err(404, "Request_ResourceNotFound"), (200, {}, {"id": "new1"}))
     graph_stub.add("GET", r"^/v1.0/applications/other", err(404, "Request_ResourceNotFound"))
-    graph_stub.add("POST", r"^/v1.0/servicePrincipals$", err(400, "NoBackingApplicationObject"), (201, {}, {"id": "sp"}))
+    no_backing = (
+        400,
+        {},
+        {
+            "error": {
+                "code": "Request_BadRequest",
+                "message": "appId does not reference a valid application object.",
+                "details": [{"code": "NoBackingApplicationObject"}],
+            }
+        },
+    )
+    graph_stub.add("POST", r"^/v1.0/servicePrincipals$", no_backing, (201, {}, {"id": "sp"}))
     rec = Recorder()
     c = client(stub_params, rec)
     with pytest.raises(GraphError) as exc:
@@ -202,6 +214,8 @@ def test_token_is_reused_across_client_instances_through_the_encrypted_cache(gra
     second = GraphClient(params)
     second.list("organization")
     assert len(graph_stub.token_requests()) == 1
+    # msal's tenant discovery is persisted too: the second client makes no login request at all.
+    assert len([e for e in graph_stub.log if "openid-configuration" in e["path"]]) == 1
     assert second.tenant_id == GraphStub.TENANT
     files = [f for f in os.listdir(tmp_path / "cache") if f.endswith(".cache")]
     assert len(files) == 1
@@ -275,6 +289,10 @@ def test_certificate_auth_reads_pem_and_signs(graph_stub, tmp_path):
     GraphClient(params).list("organization")
     token_body = graph_stub.token_requests()[0]["body"]
     assert "client_assertion=" in token_body and "client_secret" not in token_body
+    # The same PEM given as content (for example from a vault) works too and takes precedence.
+    content = dict(params, certificate=pem.decode(), certificate_path="/nonexistent.pem", token_cache_path="false")
+    GraphClient(content).list("organization")
+    assert len(graph_stub.token_requests()) == 2
     with pytest.raises(GraphConfigError) as exc:
         GraphClient(dict(params, certificate_password="bad", token_cache_path="false")).list("organization")
     assert "certificate_password" in str(exc.value)
@@ -288,3 +306,55 @@ def test_a_token_graph_refuses_is_renewed_once(graph_stub, tmp_path):
     # The renewed token is what the cache holds now: the next client asks no token.
     GraphClient(params).list("organization")
     assert len(graph_stub.token_requests()) == 2
+
+
+def test_managed_identity_user_assigned_gets_a_token(graph_stub, monkeypatch):
+    # msal's App Service flavour of managed identity reads these variables; the stub plays the endpoint.
+    seen = {}
+
+    def msi(entry):
+        seen.update(entry)
+        claims = {"tid": GraphStub.TENANT, "roles": ["Application.Read.All"]}
+        return 200, {}, {"access_token": make_jwt(claims), "expires_on": str(int(time.time()) + 3600), "resource": graph_stub.url, "token_type": "Bearer"}
+
+    graph_stub.add("GET", r"^/msi/token", msi)
+    graph_stub.add("GET", r"^/v1.0/organization", (200, {}, {"value": [{"id": "org"}]}))
+    monkeypatch.setenv("IDENTITY_ENDPOINT", graph_stub.url + "/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", "header-value")
+    params = {
+        "managed_identity": "user",
+        "managed_identity_client_id": "0d1e2f3a-0000-4000-8000-000000000009",
+        "graph_endpoint": graph_stub.url,
+        "ca_path": graph_stub.ca_path,
+    }
+    c = GraphClient(params)
+    assert c.list("organization") == [{"id": "org"}]
+    assert c.tenant_id == GraphStub.TENANT
+    assert "client_id=0d1e2f3a-0000-4000-8000-000000000009" in seen["path"]
+    assert "resource=" in seen["path"]
+
+
+def test_env_fallbacks_accept_both_spellings(monkeypatch):
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    from ansible_collections.procall.msteams.plugins.module_utils._graph_module import AUTH_ARGSPEC
+
+    monkeypatch.setenv("AZURE_TENANT", "contoso.onmicrosoft.com")
+    monkeypatch.setenv("AZURE_CLIENT_ID", "0d1e2f3a-0000-4000-8000-000000000001")
+    monkeypatch.setenv("AZURE_SECRET", SECRET)
+    for name in ("AZURE_TENANT_ID", "AZURE_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    result = ArgumentSpecValidator(AUTH_ARGSPEC).validate({})
+    params = result.validated_parameters
+    assert (params["tenant_id"], params["client_secret"]) == ("contoso.onmicrosoft.com", SECRET)
+    assert SECRET in result._no_log_values
+    monkeypatch.setenv("AZURE_TENANT_ID", "fabrikam.onmicrosoft.com")
+    assert ArgumentSpecValidator(AUTH_ARGSPEC).validate({}).validated_parameters["tenant_id"] == "fabrikam.onmicrosoft.com"
+
+
+def test_access_token_is_used_as_is(graph_stub, stub_params):
+    graph_stub.add("GET", r"^/v1.0/organization", (200, {}, {"value": []}))
+    c = GraphClient(stub_params)
+    c.list("organization")
+    assert graph_stub.graph_requests()[0]["headers"]["Authorization"] == "Bearer " + stub_params["access_token"]
+    assert graph_stub.token_requests() == []
+    assert c.tenant_id == GraphStub.TENANT

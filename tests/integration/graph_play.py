@@ -1,0 +1,59 @@
+"""Helpers for playbook runs of the Graph modules against the emulator."""
+
+from __future__ import annotations
+
+import pathlib
+
+import yaml
+
+from tests.playbook_runner import run_playbook
+
+AUTH_KEYS = ("tenant_id", "client_id", "client_secret", "certificate_path", "certificate", "certificate_password")
+
+
+def auth_vars(emulator, tenant_id, identity, tmp_path, **extra):
+    """``module_defaults`` for group/procall.msteams.graph pointing at the emulator."""
+    values = {
+        "tenant_id": tenant_id,
+        "client_id": identity["client_id"],
+        "login_endpoint": emulator.url,
+        "graph_endpoint": emulator.url,
+        "ca_path": emulator.ca_path,
+        "token_cache_path": str(pathlib.Path(tmp_path) / "token-cache"),
+        "max_retry_wait": 60,
+    }
+    if identity.get("client_secret"):
+        values["client_secret"] = identity["client_secret"]
+    else:
+        values["certificate_path"] = identity["certificate_path"]
+    values.update(extra)
+    return values
+
+
+def write_play(path, tasks, defaults, hosts="localhost"):
+    play = [{"name": "Graph", "hosts": hosts, "gather_facts": False, "module_defaults": {"group/procall.msteams.graph": defaults}, "tasks": tasks}]
+    path = pathlib.Path(path)
+    path.write_text(yaml.safe_dump(play, sort_keys=False))
+    return path
+
+
+def inventory(tmp_path, hosts=("localhost",)):
+    path = pathlib.Path(tmp_path) / "hosts.yml"
+    path.write_text(yaml.safe_dump({"all": {"hosts": {h: {"ansible_connection": "local"} for h in hosts}}}))
+    return path
+
+
+def run_tasks(tmp_path, name, tasks, defaults, hosts=("localhost",), **kwargs):
+    """Write a play with these tasks and run it; ``name`` keeps runs of one test apart."""
+    workdir = pathlib.Path(tmp_path) / name
+    workdir.mkdir(parents=True, exist_ok=True)
+    play = write_play(workdir / "play.yml", tasks, defaults, hosts="all" if len(hosts) > 1 else hosts[0])
+    return run_playbook(play, workdir=workdir, inventory=inventory(workdir, hosts), **kwargs)
+
+
+def app_task(name="App", **options):
+    return {"name": name, "procall.msteams.entra_app": options, "register": "app_result"}
+
+
+def info_task(name="Info", **options):
+    return {"name": name, "procall.msteams.entra_app_info": options}
