@@ -6,11 +6,10 @@
 For internal collection use only; the interface may change without notice.
 
 reference/graph.md "Eventual consistency": right after ``entra_app`` created the app, a
-lookup on another replica can miss it, and ``POST /servicePrincipals`` answers 400
-``Request_BadRequest`` whose ``details[].code`` is ``NoBackingApplicationObject``. The shared
-client retries 404s of objects announced with ``expect_new`` but looks at the top-level
-error code only, so these two cases are handled here, within the client's retry budget
-(``max_retry_wait``).
+lookup on another replica can miss it (a filtered list answers 200 with no match, which the
+shared client cannot tell from a missing app), and ``POST /servicePrincipals`` answers 400
+``NoBackingApplicationObject``, which the client retries for objects announced with
+``expect_new``. Both waits share the client's retry budget (``max_retry_wait``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,9 +19,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import find_application
-from ansible_collections.procall.msteams.plugins.module_utils._graph_client import _graph_error_from_response
 
-NO_BACKING_APPLICATION = "NoBackingApplicationObject"
 # A missing app is most often a typo; wait only briefly for a lookup that finds nothing.
 LOOKUP_WAIT_CAP = 15.0
 
@@ -56,25 +53,7 @@ def find_application_waiting(client, selectors):
         attempt += 1
 
 
-def is_no_backing_application(response):
-    try:
-        error = (response.json() or {}).get("error") or {}
-    except ValueError:
-        return False
-    codes = [error.get("code")] + [d.get("code") for d in error.get("details") or [] if isinstance(d, dict)]
-    return NO_BACKING_APPLICATION in codes
-
-
 def create_service_principal(client, app_id, action="create the app's service principal"):
-    """``POST /servicePrincipals`` for ``app_id``, retrying NoBackingApplicationObject within the budget."""
+    """``POST /servicePrincipals`` for ``app_id``; the client retries NoBackingApplicationObject for it."""
     client.expect_new(app_id)
-    attempt = 0
-    while True:
-        response = client.request("POST", "servicePrincipals", body={"appId": app_id}, action=action, ok=(200, 201, 400))
-        if response.status_code != 400:
-            return response.json()
-        if not is_no_backing_application(response) or not _backoff(
-            client, attempt, "Graph answered 400 NoBackingApplicationObject to POST servicePrincipals right after the app was created (replication)"
-        ):
-            raise _graph_error_from_response(response, action, "POST", "/servicePrincipals")
-        attempt += 1
+    return client.post("servicePrincipals", {"appId": app_id}, action=action)

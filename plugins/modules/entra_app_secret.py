@@ -309,6 +309,9 @@ def verify_new_secret(client, app_id, secret, tenant_id, roles, timeout, sleep=t
             )
         except GraphAuthError as exc:
             reason = str(exc)
+        except GraphError as exc:
+            # Not a refusal of the secret (no connection, bad options): waiting will not help.
+            return str(exc)
         if clock() + delay > deadline:
             return reason
         sleep(delay)
@@ -462,11 +465,15 @@ def run(module):
     if p["verify"]:
         failure = verify_new_secret(client, app["appId"], value, client.tenant_id, p["verify_roles"], p["verify_timeout"])
         if failure is not None:
-            client.post("applications/%s/removePassword" % app["id"], {"keyId": new["keyId"]}, action="revoke the unverified new client secret")
+            try:
+                client.post("applications/%s/removePassword" % app["id"], {"keyId": new["keyId"]}, action="revoke the unverified new client secret")
+                outcome = "it was revoked again so no unverified secret is left"
+            except GraphError as exc:
+                outcome = "revoking it failed too (%s): revoke it with state=absent and key_ids=[%s]" % (str(exc).rstrip("."), new["keyId"])
             raise SecretFailure(
-                "The new client secret %s was not accepted within verify_timeout=%ds (%s); it was revoked again so no unverified secret is left. "
+                "The new client secret %s was not accepted within verify_timeout=%ds (%s); %s. "
                 "Raise verify_timeout, or fix admin consent, or set verify_roles: [] to skip the roles check."
-                % (new["keyId"], p["verify_timeout"], failure.rstrip("."))
+                % (new["keyId"], p["verify_timeout"], failure.rstrip("."), outcome)
             )
         result["verified"] = True
     new_cred = dict(new, displayName=new.get("displayName") or name)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import pathlib
 
-import pytest
 import yaml
 
 from tests.playbook_runner import run_playbook
@@ -61,9 +60,21 @@ def date_header_follows_clock(emulator):
         emulator.clock.set(before)
 
 
-def require_server_clock(emulator):
-    if not date_header_follows_clock(emulator):
-        pytest.skip("the Graph emulator does not send its settable clock in the HTTP Date header yet (docs/dev/contracts.md, emulator .clock)")
+def server_clock_in_date_header(server, emulator, monkeypatch):
+    """Make sure the emulator's ``Date`` header shows its settable clock (contracts.md, ``.clock``).
+
+    Until tests/emulator sends it itself, the in-process server's request handler is patched for
+    the duration of one test: werkzeug writes ``Date`` from ``date_time_string()``, which then
+    reads the emulator's clock instead of the machine's.
+    """
+    if date_header_follows_clock(emulator):
+        return
+    import email.utils
+
+    handler = server._server.RequestHandlerClass
+    store = server.store
+    monkeypatch.setattr(handler, "date_time_string", lambda self, timestamp=None: email.utils.formatdate(timestamp or store.now(), usegmt=True), raising=True)
+    assert date_header_follows_clock(emulator)
 
 
 class World:

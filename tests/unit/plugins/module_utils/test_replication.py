@@ -2,9 +2,8 @@
 
 import json
 
-import pytest
 from ansible_collections.procall.msteams.plugins.module_utils import _replication as r
-from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError, RetryBudget
+from ansible_collections.procall.msteams.plugins.module_utils._graph_client import RetryBudget
 
 
 class Response:
@@ -46,24 +45,12 @@ class FakeClient:
         return self.answers.pop(0)
 
 
-def test_service_principal_waits_out_no_backing_application_object():
-    client = FakeClient([Response(400, NO_BACKING), Response(400, NO_BACKING), Response(201, {"id": "sp"})])
+def test_service_principal_announced_to_the_client_before_the_post():
+    client = FakeClient([])
+    calls = []
+    client.post = lambda path, body, action=None: calls.append((sorted(client.expected), path, body)) or {"id": "sp"}
     assert r.create_service_principal(client, "app")["id"] == "sp"
-    assert client.slept == [1.0, 2.0] and "app" in client.expected
-
-
-def test_service_principal_other_400_is_raised_at_once():
-    client = FakeClient([Response(400, {"error": {"code": "Request_BadRequest", "message": "bad"}})])
-    with pytest.raises(GraphError, match="400 Request_BadRequest"):
-        r.create_service_principal(client, "app")
-    assert client.slept == []
-
-
-def test_service_principal_gives_up_when_the_budget_is_spent():
-    client = FakeClient([Response(400, NO_BACKING)] * 5, max_wait=3)
-    with pytest.raises(GraphError, match="valid application object"):
-        r.create_service_principal(client, "app")
-    assert client.slept == [1.0, 2.0]
+    assert calls == [(["app"], "servicePrincipals", {"appId": "app"})]
 
 
 def test_lookup_retries_briefly_then_finds_the_new_app():

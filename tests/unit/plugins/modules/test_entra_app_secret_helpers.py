@@ -50,6 +50,17 @@ def test_verify_missing_role_names_consent():
     assert "Presence.ReadWrite.All" in reason and "entra_admin_consent" in reason
 
 
+def test_verify_stops_at_once_when_the_token_endpoint_is_unreachable():
+    class Unreachable(FakeClient):
+        def acquire_token_for(self, client_id, client_secret, tenant_id=None):
+            self.calls += 1
+            raise GraphError(action="get a token", message="connection refused")
+
+    clock, client = FakeClock(), Unreachable()
+    reason = m.verify_new_secret(client, "app", "s3cr3t", "t", [], 60, sleep=clock.sleep, clock=clock)
+    assert "connection refused" in reason and client.calls == 1 and clock.sleeps == []
+
+
 def test_token_accepts():
     assert m.token_accepts(FakeClient(), "app", "s", "t") is True
     assert m.token_accepts(FakeClient(refusals=1), "app", "s", "t") is False
