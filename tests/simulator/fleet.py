@@ -106,7 +106,7 @@ class SimHost:
 
     def reset_log(self):
         def clear(state):
-            state.update(ops=[], module_calls=0, calls=[])
+            state.update(ops=[], module_calls=0, calls=[], connection_execs=0)
 
         self._update(clear)
 

@@ -94,3 +94,46 @@ def test_standin_options_match_the_real_module(module):
         assert set(spec.get("aliases", [])) <= set(doc.get("aliases") or []), f"{module}.{name}: aliases differ"
         if spec.get("choices"):
             assert set(spec["choices"]) <= set(doc.get("choices") or spec["choices"]), f"{module}.{name}: choices differ"
+
+
+# Keys every task result may carry, added by Ansible itself or by a task keyword.
+GENERIC_RESULT_KEYS = {
+    "changed", "failed", "msg", "invocation", "_ansible_no_log", "action", "skipped", "skip_reason", "false_condition",
+    "failed_when_result", "failed_when_suppressed_exception", "attempts", "retries", "ansible_job_id", "finished",
+    "started", "results_file", "exception", "censored", "warnings", "deprecations", "item", "ansible_loop_var",
+    "_ansible_item_label", "results", "unreachable", "child_pid", "stderr", "stdout", "stdout_lines", "stderr_lines", "rc", "cmd",
+}  # fmt: skip
+
+
+def real_returns(module):
+    py, yml = REAL / f"{module}.py", REAL / f"{module}.yml"
+    if py.exists():
+        for node in ast.parse(py.read_text()).body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "RETURN":
+                return yaml.safe_load(node.value.value) or {}
+    return yaml.safe_load(yml.read_text()).get("RETURN") or {}
+
+
+def undocumented_result_keys(report):
+    """Keys in stand-in results (from an ansible.posix.json report) the real module does not document."""
+    problems = set()
+    for play in (report or {}).get("plays", []):
+        for task in play.get("tasks", []):
+            for res in task["hosts"].values():
+                action = res.get("action", "")
+                if not action.startswith("ansible.windows.") or res.get("skipped") or res.get("censored"):
+                    continue
+                module = action.split(".")[-1]
+                documented = real_returns(module)
+                for key in set(res) - GENERIC_RESULT_KEYS - set(documented):
+                    problems.add(f"{module}: {key}")
+                for key, spec in documented.items():
+                    if spec.get("type") == "list" and spec.get("contains") and isinstance(res.get(key), list):
+                        for entry in res[key]:
+                            for sub in set(entry) - set(spec["contains"]):
+                                problems.add(f"{module}: {key}[].{sub}")
+    return sorted(problems)
+
+
+def test_slurp_returns_are_documented():
+    assert set(real_returns("slurp")) >= {"content", "encoding", "source"}

@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from tests.simulator.test_standins import undocumented_result_keys
+
 TENANT = "11111111-2222-3333-4444-555555555555"
 CLIENT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 OTHER_CLIENT = "99999999-8888-7777-6666-555555555555"
@@ -85,15 +87,16 @@ def fleet(ucserver_fleet):
     return ucserver_fleet(
         hosts=[
             {"name": "fresh"},
-            {"name": "rotate", "cfg": vendor(zCustom="kept"), "gui_open": True, "refreshed_token_cache": TOKENS + "-REFRESHED"},
+            {"name": "rotate", "cfg": vendor(zCustom="kept"), "gui_open": True, "gui_writes_on_close": True, "refreshed_token_cache": TOKENS + "-REFRESHED"},
             {"name": "converged", "cfg": vendor(secret=S1)},
             {"name": "other", "cfg": vendor(client=OTHER_CLIENT)},
             {"name": "broken", "cfg": '{"bEnabled": 1, oops', "service_state": "stopped"},
             {"name": "startfail", "cfg": vendor(enabled=0), "faults": {"start_fails": 1}},
-            {"name": "hang", "cfg": vendor(), "faults": {"stop_hang_seconds": 60}, "vars": {"sim_service_timeout": 3}},
+            {"name": "hang", "cfg": vendor(), "faults": {"stop_hang_seconds": 900}, "vars": {"sim_service_timeout": 3}},
             {"name": "writefail", "cfg": vendor(enabled=0), "faults": {"write_fails": True}},
             {"name": "unreachable", "cfg": vendor(enabled=0), "faults": {"unreachable_after": "service_stop"}},
             {"name": "notinstalled", "installed": False},
+            {"name": "noservice", "service": False, "cfg": vendor()},
         ],
         tenant_of=lambda name: "contoso",
     )
@@ -105,7 +108,7 @@ def run(fleet, tmp_path, name, secret, extra=None, **kwargs):
         tmp_path / "play.yml",
         workdir=tmp_path / name,
         extra_vars={"tid": TENANT, "cid": CLIENT, "secret": secret, **(extra or {})},
-        env={"ANSIBLE_FORKS": "10"},
+        env={"ANSIBLE_FORKS": "11"},
         **kwargs,
     )
     (tmp_path / name / "output.txt").write_text(result.output)  # kept for reading a failure
@@ -118,6 +121,8 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     # -- 1. converge: every case at once ------------------------------------------------------
     result = run(fleet, tmp_path, "converge", S1)
     assert_no_secret(result.output)
+    # the stand-ins return what the real modules document, no more
+    assert undocumented_result_keys(result.report) == []
     facts = {host: res.get("ucserver_result") for host, res in task_hosts(result, "Show the result").items()}
 
     # fresh host: vendor template, bEnabled 0, restarted once, consent pending
@@ -136,7 +141,7 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     ops = rotate.op_names()
     assert ops[:3] == ["gui_close", "service_writeback", "service_stop"], ops
     assert ops.count("service_stop") == 1 and ops.count("service_start") == 1 and ops[-1] == "service_start"
-    assert not rotate.gui_running()
+    assert not rotate.gui_running() and "gui_settings_write" not in ops  # taskkill /F: the GUI wrote nothing
     assert facts["rotate"]["changed_keys"] == ["u8sClientSecret"] and facts["rotate"]["integration_enabled"]
     assert not facts["rotate"]["user_consent_pending"] and facts["rotate"]["gui_closed"]
     assert len(rotate.backups()) == 1 and facts["rotate"]["backup_path"].endswith(rotate.backups()[0].name)
@@ -168,8 +173,10 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     sf_msg = task_hosts(result, "Fail with what happened and what is in place now")["startfail"]["msg"]
     assert "Start the UCServer service" in sf_msg and "old configuration is back" in sf_msg and "is running again" in sf_msg
 
-    # stop hangs: bounded by ucserver_service_timeout (3 s), nothing written, still running
+    # stop hangs (900 s, longer than the runner timeout): bounded by ucserver_service_timeout (3 s), nothing written
     hang = fleet["hang"]
+    hang_ops = hang.ops()
+    assert hang_ops[0]["op"] == "service_stop_hang" and hang_ops[-1]["t"] - hang_ops[0]["t"] < 120
     assert result.failed("hang") == 1
     assert hang.msteams_cfg_bytes() == before["hang"] and hang.service_state() == "running"
     assert "file_write" not in hang.op_names()
@@ -187,13 +194,16 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     assert result.stats["unreachable"]["unreachable"] == 1
     assert un.msteams_cfg_bytes() == before["unreachable"] and un.service_state() == "stopped"
 
-    # not installed: one sentence
+    # not installed / no service: one sentence each, nothing touched
     assert result.failed("notinstalled") == 1
     assert "UCServer is not installed on this host" in result.output
+    assert result.failed("noservice") == 1 and fleet["noservice"].msteams_cfg_bytes() == before["noservice"]
+    assert "exists but there is no service 'eucsrv'" in result.output
 
     for good in ("fresh", "rotate", "converged", "other", "broken"):
         assert result.failed(good) == 0, good
     calls_change = {h: fleet[h].module_calls() for h in ("fresh", "rotate", "other", "broken")}
+    execs_change = {h: fleet[h].state()["connection_execs"] for h in ("fresh", "rotate", "other", "broken")}
 
     # -- 2. rerun on the converged hosts, at -vvvv: nothing changes, nothing restarts ----------
     good = ["fresh", "rotate", "converged", "other", "broken"]
@@ -233,6 +243,7 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     # two backups were made (runs 1 and 4); ucserver_backups_keep=1 keeps the newest only
     assert [json.loads(b.read_text())["u8sClientSecret"] for b in fleet["rotate"].backups()] == [S1]
 
+    print(f"connection commands per host, change run (async launch and polls included): {execs_change}")
     print(f"module calls (WinRM round trips) per host, change run: {calls_change}")
     print(f"module calls per host, converged run: {calls_converged}")
 

@@ -24,7 +24,6 @@ def service_entry(key, svc):
         "dependency_of": [],
         "desktop_interact": False,
         "process_id": 4711 if svc["state"] == "running" else 0,
-        "win32_exit_code": 0,
         "service_exit_code": 0,
     }
 

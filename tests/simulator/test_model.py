@@ -1,0 +1,75 @@
+"""The simulated eucsrv and admin GUI behave as reference/ucserver.md describes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.simulator.fleet import build_fleet, ucsim
+
+GOOD = {k: 0 for k in ucsim.VENDOR_KEYS} | {"u8sTenant": "t", "u8sClientID": "c", "u8sClientSecret": "s", "u8sTokenCache": "T"}
+
+
+def start(host):
+    with host._host.locked() as state:
+        return host._host.start_service(state, "eucsrv")
+
+
+@pytest.mark.parametrize(("cfg", "why"), [("{oops", "not valid JSON"), ({"bEnabled": 0}, "bGetFromTeams")])
+def test_service_refuses_to_start_on_a_bad_file(tmp_path, cfg, why):
+    host = build_fleet(tmp_path, [{"name": "h", "service_state": "stopped", "cfg": cfg}])["h"]
+    error = start(host)
+    assert error and why in error and host.service_state() == "stopped"
+    assert host.op_names() == ["service_start_failed"]
+
+
+def test_service_without_a_file_starts(tmp_path):
+    host = build_fleet(tmp_path, [{"name": "h", "service_state": "stopped"}])["h"]
+    assert start(host) is None and host.service_state() == "running"
+
+
+def test_enabled_service_writes_its_copy_back_on_stop(tmp_path):
+    host = build_fleet(tmp_path, [{"name": "h", "cfg": GOOD | {"bEnabled": 1}, "refreshed_token_cache": "T2"}])["h"]
+    host.write_cfg('{"written": "while running"}')  # a role that writes before the stop...
+    host._host.stop_service("eucsrv")
+    assert host.msteams_cfg() == GOOD | {"bEnabled": 1, "u8sTokenCache": "T2"}  # ...loses its change
+    assert host.op_names() == ["service_writeback", "service_stop"]
+
+
+def test_disabled_service_does_not_write_on_stop(tmp_path):
+    host = build_fleet(tmp_path, [{"name": "h", "cfg": GOOD}])["h"]
+    host._host.stop_service("eucsrv")
+    assert host.op_names() == ["service_stop"] and host.msteams_cfg() == GOOD
+
+
+def test_gui_writes_settings_on_a_graceful_close_only(tmp_path):
+    fleet = build_fleet(
+        tmp_path,
+        [{"name": "a", "cfg": GOOD, "gui_open": True, "gui_writes_on_close": True}, {"name": "b", "cfg": GOOD, "gui_open": True, "gui_writes_on_close": True}],
+    )
+    for name, force in (("a", False), ("b", True)):
+        host = fleet[name]
+        with host._host.locked() as state:
+            rc, _out, _err = host._host.kill_process(state, "SrvAdm.exe", force=force)
+        assert rc == 0 and not host.gui_running()
+        assert ("gui_settings_write" in host.op_names()) is (not force)
+    with fleet["a"]._host.locked() as state:
+        assert fleet["a"]._host.kill_process(state, "SrvAdm.exe", force=True)[0] == 128
+
+
+def test_windows_paths_map_onto_the_host_folder(tmp_path):
+    host = build_fleet(tmp_path, ["h"])["h"]
+    assert (
+        host.disk("c:\\Program Files\\estos\\UCServer\\config\\msteams.cfg")
+        == tmp_path / "h" / "disk" / "C" / "Program Files" / "estos" / "UCServer" / "config" / "msteams.cfg"
+    )
+    with pytest.raises(ucsim.SimError):
+        host.disk("config\\msteams.cfg")
+    with pytest.raises(ucsim.SimError):
+        host.disk("C:\\..\\etc")
+
+
+def test_unreachable_trips_after_the_chosen_operation(tmp_path):
+    host = build_fleet(tmp_path, [{"name": "h", "cfg": GOOD, "faults": {"unreachable_after": "service_stop"}}])["h"]
+    assert host.state()["unreachable"] is False
+    host._host.stop_service("eucsrv")
+    assert host.state()["unreachable"] is True
