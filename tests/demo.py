@@ -73,6 +73,7 @@ class World:
         self.tenants = dict(tenants or DEMO_TENANTS)
         self.tenant_ids: dict[str, str] = {}
         self.identities: dict[str, dict] = {}
+        self.retired_identities: list[dict] = []
         self.runs: list[RunRecord] = []
         self._count = 0
         for name in self.tenants:
@@ -114,6 +115,7 @@ class World:
 
     def use_identity(self, name: str, identity: dict) -> None:
         """Swap a tenant's automation identity (e.g. a rotation-only one) in the inventory."""
+        self.retired_identities.append(self.identities[name])
         self.identities[name] = identity
         self.write_inventory()
 
@@ -127,7 +129,7 @@ class World:
 
     def apps(self, tenant: str) -> list[dict]:
         """Applications of a tenant other than the automation identities."""
-        own = {i["client_id"] for i in [self.identities[tenant]]}
+        own = {i["client_id"] for i in [self.identities[tenant], *self.retired_identities]}
         apps = self.emulator.state(self.tenant_ids[tenant])["applications"]
         return [a for a in apps if a["appId"] not in own and not a.get("displayName", "").startswith("automation")]
 
@@ -289,6 +291,12 @@ def story(emulator, root: pathlib.Path, out=print) -> World:
     shift = world.advance(days)
     if shift:
         out(f"     (this emulator does not show its clock to the modules yet: the same effect through {shift})")
+
+    out("   The schedule runs with a second automation identity per tenant: only Application.ReadWrite.OwnedBy, owner of the app")
+    for tenant in world.tenants:
+        app = world.app(tenant)
+        rotation = emulator.add_automation_identity(world.tenant_ids[tenant], roles=ROTATION_ROLES, owner_of=[app["id"]], display_name="automation rotation")
+        world.use_identity(tenant, rotation)
 
     out("\n5. ansible-playbook procall.msteams.rotate_secret -e msteams_serial=2  (the scheduled job, two hosts per batch)")
     rec = world.run("rotate_secret", extra_vars={"msteams_serial": 2, **shift})

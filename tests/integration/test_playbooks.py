@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from tests.demo import World
+from tests.demo import ROTATION_ROLES, World
 from tests.emulator.client import EmulatorClient
 
 pytestmark = pytest.mark.slow
@@ -40,7 +40,7 @@ def deployed_secret(world, host):
 
 def known_secrets(world):
     """Every secret value this world ever had: automation identities and every deployed one."""
-    values = {i["client_secret"] for i in world.identities.values()}
+    values = {i["client_secret"] for i in [*world.identities.values(), *world.retired_identities]}
     for host in world.hosts:
         cfg = world.fleet[host].msteams_cfg()
         if isinstance(cfg, dict) and cfg.get("u8sClientSecret"):
@@ -185,6 +185,14 @@ def test_rotate_in_the_window_with_a_host_failing_to_start(world):
 
 
 def test_rotate_after_the_fix_converges(world):
+    # From here on each tenant uses a rotation identity holding only Application.ReadWrite.OwnedBy
+    # as an owner of the app: what docs/permissions.md says a scheduled rotation needs.
+    for tenant in TENANTS:
+        app = world.app(tenant)
+        rotation = world.emulator.add_automation_identity(
+            world.tenant_ids[tenant], roles=ROTATION_ROLES, owner_of=[app["id"]], display_name="automation rotation"
+        )
+        world.use_identity(tenant, rotation)
     failing = "ucs-c2"
     world.fleet[failing].clear_faults()
     others_before = {h: deployed_secret(world, h) for h in world.hosts if h != failing}
