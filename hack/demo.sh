@@ -20,7 +20,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-"$python" -m tests.emulator --host 127.0.0.1 --port "$port" --state-dir "$work/emulator" >"$work/emulator.json" 2>"$work/emulator.log" &
+# No --state-dir: the demo needs no restart of the emulator, and its state file is written by
+# concurrent requests (kept in memory instead). Its temp dir (CA, keys) goes under $work.
+mkdir -p "$work/emulator"
+TMPDIR="$work/emulator" "$python" -m tests.emulator --host 127.0.0.1 --port "$port" >"$work/emulator.json" 2>"$work/emulator.log" &
 emulator_pid=$!
 for _ in $(seq 1 150); do
   [[ -s "$work/emulator.json" ]] && break

@@ -222,11 +222,15 @@ class EmulatorProcess:
     def __enter__(self):
         from tests.emulator.client import EmulatorClient
 
+        # No --state-dir: nothing here restarts the emulator, and the state file would be
+        # written by concurrent requests; its temp dir (CA, keys) goes under state_dir.
+        self.state_dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.emulator", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(self.state_dir)],
+            [sys.executable, "-m", "tests.emulator", "--host", "127.0.0.1", "--port", "0"],
             cwd=REPO,
             stdout=subprocess.PIPE,
             text=True,
+            env={**os.environ, "TMPDIR": str(self.state_dir)},
         )
         line = self.proc.stdout.readline()
         if not line:
