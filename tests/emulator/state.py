@@ -112,12 +112,13 @@ class Store:
     def save(self):
         if not self.state_dir:
             return
-        with self.lock:
-            text = json.dumps({"tenants": self.tenants, "clock_offset": self.clock_offset, "identity_header": self.identity_header})
         target = self.state_dir / "state.json"
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, target)
+        # Under the lock: concurrent requests shared one state.tmp and one of them lost the
+        # file between write and replace (seen as 500s from addPassword in the demo).
+        with self.lock:
+            tmp.write_text(json.dumps({"tenants": self.tenants, "clock_offset": self.clock_offset, "identity_header": self.identity_header}))
+            os.replace(tmp, target)
 
     def reset(self):
         with self.lock:

@@ -16,7 +16,6 @@ import pytest
 
 from tests.demo import ROTATION_ROLES, World
 from tests.emulator.client import EmulatorClient
-from tests.integration.consent_secret_support import server_clock_in_date_header
 
 pytestmark = pytest.mark.slow
 
@@ -30,14 +29,11 @@ def world(graph_emulator_server, tmp_path_factory):
     root = tmp_path_factory.mktemp("playbooks")
     emulator = EmulatorClient(graph_emulator_server.url, graph_emulator_server.ca_path, workdir=root / "emulator")
     emulator.reset()
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        # The modules count days left on Graph's clock (the Date header); until tests/emulator
-        # sends its settable clock there, patch the in-process server as the secret tests do,
-        # so these tests move the clock for real (World.advance falls back otherwise).
-        server_clock_in_date_header(graph_emulator_server, emulator, monkeypatch)
-        w = World(emulator, root / "world", tenants=TENANTS)
-        assert w.clock_visible
-        yield w
+    w = World(emulator, root / "world", tenants=TENANTS)
+    # The modules count days left on Graph's clock (the Date header), which the emulator's
+    # settable clock drives: these tests move the clock for real.
+    assert w.clock_visible
+    yield w
     emulator.reset()
 
 
