@@ -165,8 +165,14 @@ class Host:
                 self.log(state, "service_stop_hang", service=key)
         if hang:
             # The service ignores the stop request; the role must bound its wait (peers.md:
-            # win_service has no stop timeout) and the async timeout kills this process.
-            time.sleep(hang)
+            # win_service has no stop timeout). When the async timeout ends the job, this process
+            # loses its parent: it ends too, as the killed job would, instead of sleeping on
+            # after the test (tests stop what they start).
+            parent, deadline = os.getppid(), time.monotonic() + hang
+            while time.monotonic() < deadline:
+                if os.getppid() != parent:
+                    raise SystemExit(1)
+                time.sleep(0.2)
         with self.locked() as state:
             key, svc = self.service(state, name)
             loaded = svc.get("loaded_cfg")
