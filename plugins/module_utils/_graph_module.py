@@ -79,6 +79,22 @@ class GraphModule(AnsibleModule):
                     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         return self._client
 
+    def run_and_exit(self, run, failures=()):
+        """Run a module body ``run(module) -> result`` and exit with its result.
+
+        Graph errors and the module's own ``failures`` (exceptions whose text is one sentence
+        for the user, never a secret) become a failed result; ``diff`` is kept only with --diff.
+        """
+        try:
+            result = run(self)
+        except GraphError as exc:
+            self.fail_graph(exc)
+        except failures as exc:
+            self.fail_json(msg=str(exc))
+        if not self._diff:
+            result.pop("diff", None)
+        self.exit_json(**result)
+
     def fail_graph(self, error, **kwargs):
         """Fail with the error's one sentence and its code / request-id (never a secret)."""
         result = dict(kwargs)

@@ -280,15 +280,7 @@ def main():
         required_one_of=[SELECTORS],
         mutually_exclusive=[SELECTORS],
     )
-    try:
-        result = run(module)
-    except ConsentFailure as exc:
-        module.fail_json(msg=str(exc))
-    except GraphError as exc:
-        module.fail_graph(exc)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module.run_and_exit(run, failures=(ConsentFailure,))
 
 
 if __name__ == "__main__":
