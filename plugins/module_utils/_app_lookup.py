@@ -3,13 +3,14 @@
 """Select one application by the options every Graph module shares.
 
 For internal collection use only: the interface may change without notice.
-Display names are not unique in Entra ID (reference/graph.md), so a display name selects an
+Display names are not unique in Entra ID, so a display name selects an
 app only when exactly one carries it.
 """
 
 from __future__ import annotations
 
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError, odata_quote
+from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import validate_guid
 
 SELECTOR_ARGSPEC = dict(
     app_id=dict(type="str"),
@@ -45,6 +46,7 @@ def applications_named(client, display_name):
 def find_application(client, app_id=None, unique_name=None, display_name=None, object_id=None):
     """The one application selected (first given of object_id, app_id, unique_name, display_name) or None."""
     if object_id:
+        validate_guid(object_id, "object_id", "the application's object id")
         try:
             return client.get("applications/%s" % object_id, action="read application %s" % object_id)
         except GraphError as exc:
@@ -70,5 +72,6 @@ def find_application(client, app_id=None, unique_name=None, display_name=None, o
     return found[0] if found else None
 
 
-def selector_given(params):
-    return any(params.get(name) for name in SELECTORS)
+def selector_text(selectors):
+    """``app_id=..., unique_name=...`` for messages (only the selectors given)."""
+    return ", ".join("%s=%s" % (k, v) for k, v in selectors.items() if v)

@@ -5,7 +5,7 @@
 
 For internal collection use only; the interface may change without notice.
 
-Admin consent is two kinds of objects (reference/graph.md "Calls"):
+Admin consent is two kinds of objects (https://learn.microsoft.com/en-us/graph/permissions-grant-via-msgraph):
 - delegated: ONE ``oauth2PermissionGrant`` per (client SP, resource SP) with
   ``consentType: AllPrincipals`` whose ``scope`` is a space separated list of names;
 - application: one ``appRoleAssignment`` per app role, principal = our SP, resource = Graph's SP.
@@ -17,19 +17,25 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+from ansible_collections.procall.msteams.plugins.module_utils._graph_errors import (
+    ASSIGNMENT_PERMISSION,
+    CONSENT_ROLE_HINT,
+    GRANT_PERMISSION,
+    missing_permission_sentence,
+)
+from ansible_collections.procall.msteams.plugins.module_utils._permissions import (
+    GRAPH_APP_ID,
+    PermissionNameError,
+    permission_names,
+    resolve_ids,
+)
 
-# Permissions the caller needs for the writes, and the directory role alternative
-# (reference/graph.md "Permissions of the automation identity").
-GRANT_PERMISSION = "DelegatedPermissionGrant.ReadWrite.All"
-ASSIGNMENT_PERMISSION = "AppRoleAssignment.ReadWrite.All"
 # Application permissions that also allow the write (a superset in Graph's permission tables).
 GRANT_PERMISSION_ALTERNATIVES = (GRANT_PERMISSION, "Directory.ReadWrite.All")
 ASSIGNMENT_PERMISSION_ALTERNATIVES = (ASSIGNMENT_PERMISSION,)
 
-
-class ConsentError(ValueError):
-    """A user-facing sentence (unknown permission name, unresolvable requested id)."""
+# A user-facing sentence (unknown permission name, unresolvable requested id): the resolver's error.
+ConsentError = PermissionNameError
 
 
 def scope_names(scope):
@@ -41,72 +47,45 @@ def scope_names(scope):
     return seen
 
 
-def _scopes_by(graph_sp, key):
-    return {s.get(key): s for s in graph_sp.get("oauth2PermissionScopes") or []}
-
-
-def _roles_by(graph_sp, key):
-    # Only roles an application can hold (allowedMemberTypes "Application") are app permissions.
-    return {r.get(key): r for r in graph_sp.get("appRoles") or [] if "Application" in (r.get("allowedMemberTypes") or ["Application"])}
-
-
 def wanted_from_application(application, graph_sp):
     """(delegated scope names, application role names) the app requests on Microsoft Graph.
 
     Read from ``requiredResourceAccess`` and named by Graph's own service principal in this
-    tenant (ids resolved at run time, reference/graph.md "Ids").
+    tenant (ids resolved at run time, never hard-coded).
     """
     scopes, roles = [], []
-    scopes_by_id = _scopes_by(graph_sp, "id")
-    roles_by_id = _roles_by(graph_sp, "id")
+    names = {"Scope": permission_names(graph_sp, "delegated"), "Role": permission_names(graph_sp, "application")}
     for resource in application.get("requiredResourceAccess") or []:
         if resource.get("resourceAppId") != GRAPH_APP_ID:
             continue
         for access in resource.get("resourceAccess") or []:
             kind, pid = access.get("type"), access.get("id")
-            table, target = (scopes_by_id, scopes) if kind == "Scope" else (roles_by_id, roles)
-            entry = table.get(pid)
-            if entry is None:
+            name = names.get(kind, {}).get(pid)
+            if name is None:
                 raise ConsentError(
                     "The application requests the Microsoft Graph %s %s, which the tenant's Microsoft Graph service principal does not offer; "
                     "fix the app's permissions (procall.msteams.entra_app) or pass delegated_permissions/application_permissions explicitly."
                     % ("delegated permission" if kind == "Scope" else "application permission", pid)
                 )
-            if entry.get("value") not in target:
-                target.append(entry.get("value"))
+            target = scopes if kind == "Scope" else roles
+            if name not in target:
+                target.append(name)
     return scopes, roles
 
 
 def resolve_role_ids(graph_sp, names, option="application_permissions"):
     """Application permission names -> app role ids; an unknown name is an error naming it."""
-    by_value = _roles_by(graph_sp, "value")
-    ids, unknown = [], []
-    for name in names:
-        role = by_value.get(name)
-        if role is None:
-            unknown.append(name)
-        else:
-            ids.append(role["id"])
-    if unknown:
-        raise ConsentError(
-            "%s: Microsoft Graph has no application permission named %s (names are case sensitive, e.g. Presence.ReadWrite.All)." % (option, ", ".join(unknown))
-        )
-    return ids
+    return resolve_ids(graph_sp, "application", names, option)
 
 
 def check_scope_names(graph_sp, names, option="delegated_permissions"):
-    by_value = _scopes_by(graph_sp, "value")
-    unknown = [n for n in names if n not in by_value]
-    if unknown:
-        raise ConsentError(
-            "%s: Microsoft Graph has no delegated permission named %s (names are case sensitive, e.g. Presence.Read)." % (option, ", ".join(unknown))
-        )
+    resolve_ids(graph_sp, "delegated", names, option)
     return list(names)
 
 
 def role_names(graph_sp, role_ids):
-    by_id = _roles_by(graph_sp, "id")
-    return [by_id[r]["value"] if r in by_id else r for r in role_ids]
+    by_id = permission_names(graph_sp, "application")
+    return [by_id.get(r, r) for r in role_ids]
 
 
 def plan_grant(grants, client_sp_id, resource_sp_id, wanted_scopes, mode="exact"):
@@ -192,9 +171,5 @@ def missing_permissions(claims, need_grant, need_assignment):
 
 
 def missing_permission_message(missing):
-    return (
-        "The automation identity lacks %s, needed to grant admin consent: add the application permission(s) "
-        "%s to it and grant them admin consent once by hand, or run this task with a token of a user holding the directory role "
-        "Privileged Role Administrator (Cloud Application Administrator cannot consent to Microsoft Graph application permissions "
-        "such as Presence.ReadWrite.All)." % (" and ".join(missing), ", ".join(missing))
-    )
+    """The sentence for a caller that lacks consent permissions (the one wording, _graph_errors)."""
+    return missing_permission_sentence(missing) + " " + CONSENT_ROLE_HINT + "."

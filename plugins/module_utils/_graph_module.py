@@ -9,9 +9,11 @@ The options are documented once in ``plugins/doc_fragments/auth.py``; keep both 
 from __future__ import annotations
 
 import contextlib
+import os
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import (
     HAS_MSAL,
     HAS_REQUESTS,
@@ -20,6 +22,29 @@ from ansible_collections.procall.msteams.plugins.module_utils._graph_client impo
     GraphClient,
     GraphError,
 )
+from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import CLOUDS, cloud_from_environment
+
+
+def env_fallback(*names):
+    """The first of these environment variables that is set and not empty.
+
+    AWX and Automation Platform inject every field of a credential, also the empty ones
+    (``AZURE_CLOUD=''``, ``AZURE_CLIENT_CERTIFICATE_PASSWORD=''``): empty means unset.
+    """
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None and value.strip() != "":
+            return value
+    raise AnsibleFallbackNotFound
+
+
+def cloud_fallback():
+    """``cloud`` from AZURE_CLOUD, else from AZURE_CLOUD_ENVIRONMENT as azure.azcollection spells it."""
+    value = cloud_from_environment()
+    if value is None:
+        raise AnsibleFallbackNotFound
+    return value
+
 
 AUTH_ARGSPEC = dict(
     tenant_id=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT_ID", "AZURE_TENANT"])),
@@ -31,7 +56,7 @@ AUTH_ARGSPEC = dict(
     managed_identity=dict(type="str", default="none", choices=["none", "system", "user"]),
     managed_identity_client_id=dict(type="str"),
     access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_ACCESS_TOKEN"])),
-    cloud=dict(type="str", default="public", choices=["public", "usgovernment", "usgovernment_dod", "china"], fallback=(env_fallback, ["AZURE_CLOUD"])),
+    cloud=dict(type="str", default="public", choices=list(CLOUDS), fallback=(cloud_fallback, [])),
     login_endpoint=dict(type="str"),
     graph_endpoint=dict(type="str"),
     ca_path=dict(type="path", fallback=(env_fallback, ["AZURE_CA_BUNDLE"])),
@@ -52,12 +77,6 @@ class GraphModule(AnsibleModule):
         kwargs["required_if"] = list(kwargs["required_if"]) + [("managed_identity", "user", ("managed_identity_client_id",))]
         super().__init__(argument_spec=spec, **kwargs)
         self._client = None
-
-    @classmethod
-    def generate_argspec(cls, **kwargs):
-        spec = dict(AUTH_ARGSPEC)
-        spec.update(kwargs)
-        return spec
 
     @property
     def client(self):
@@ -80,17 +99,18 @@ class GraphModule(AnsibleModule):
         return self._client
 
     def run_and_exit(self, run, failures=()):
-        """Run a module body ``run(module) -> result`` and exit with its result.
+        """Run a module body ``run(module) -> result`` and exit with its result: the one way every module ends.
 
         Graph errors and the module's own ``failures`` (exceptions whose text is one sentence
-        for the user, never a secret) become a failed result; ``diff`` is kept only with --diff.
+        for the user, never a secret) become a failed result whose msg is never empty;
+        ``diff`` is kept only with --diff.
         """
         try:
             result = run(self)
         except GraphError as exc:
             self.fail_graph(exc)
         except failures as exc:
-            self.fail_json(msg=str(exc))
+            self.fail_json(msg=str(exc) or "%s failed without a reason (a bug: please report it)" % type(exc).__name__)
         if not self._diff:
             result.pop("diff", None)
         self.exit_json(**result)
@@ -99,4 +119,4 @@ class GraphModule(AnsibleModule):
         """Fail with the error's one sentence and its code / request-id (never a secret)."""
         result = dict(kwargs)
         result.setdefault("error", error.to_dict())
-        self.fail_json(msg=str(error), **result)
+        self.fail_json(msg=str(error) or "Could not %s." % error.action, **result)

@@ -4,7 +4,7 @@
 
 For internal collection use only: the interface may change without notice.
 Names are resolved against the tenant's Microsoft Graph service principal, as Microsoft
-advises (reference/graph.md "Ids"); the table below is only a fallback and a test fixture.
+advises (https://learn.microsoft.com/en-us/graph/permissions-reference); the table below is only a fallback and a test fixture.
 The same name has different ids as a delegated scope and as an application role, so names
 always come with their kind: ``{"delegated": [...], "application": [...]}``.
 """
@@ -18,7 +18,7 @@ GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 DEFAULT_DELEGATED = ["Presence.Read", "Presence.Read.All", "User.Read"]
 DEFAULT_APPLICATION = ["Presence.ReadWrite.All"]
 
-# reference/graph.md "Ids".
+# https://learn.microsoft.com/en-us/graph/permissions-reference
 BUILTIN_SCOPES = {
     "Presence.Read": "76bc735e-aecd-4a1d-8b4c-2b915deabb79",
     "Presence.Read.All": "9c7a330d-35b3-4aa1-963d-cb2b9f927841",
@@ -32,13 +32,17 @@ BUILTIN_ROLES = {
 KINDS = {"delegated": ("Scope", "oauth2PermissionScopes"), "application": ("Role", "appRoles")}
 
 
-class UnknownPermission(ValueError):
-    def __init__(self, kind, name, closest):
+class PermissionNameError(ValueError):
+    """A permission name or id that Microsoft Graph does not offer (the text names the option)."""
+
+
+class UnknownPermission(PermissionNameError):
+    def __init__(self, kind, name, closest, option=None):
         self.kind = kind
         self.name = name
         self.closest = closest
-        option = "delegated_permissions" if kind == "delegated" else "application_permissions"
-        text = "Microsoft Graph has no %s permission %r (in %s)" % (kind, name, option)
+        option = option or ("delegated_permissions" if kind == "delegated" else "application_permissions")
+        text = "%s: Microsoft Graph has no %s permission named %s (names are case sensitive)" % (option, kind, name)
         if closest:
             text += "; closest valid names: %s" % ", ".join(closest)
         super().__init__(text + ".")
@@ -54,10 +58,22 @@ def builtin_graph_sp():
     }
 
 
+def _offered(entry, kind):
+    """The one validity rule: enabled, and for app roles assignable to applications."""
+    if not entry.get("value") or not entry.get("isEnabled", True):
+        return False
+    return kind == "delegated" or "Application" in (entry.get("allowedMemberTypes") or ["Application"])
+
+
 def permission_table(graph_sp, kind):
-    """``{name: id}`` of one kind (``delegated`` or ``application``)."""
+    """``{name: id}`` of one kind (``delegated`` or ``application``) that Graph offers."""
     collection = KINDS[kind][1]
-    return {entry["value"]: entry["id"] for entry in (graph_sp.get(collection) or []) if entry.get("value") and entry.get("isEnabled", True)}
+    return {entry["value"]: entry["id"] for entry in (graph_sp.get(collection) or []) if _offered(entry, kind)}
+
+
+def permission_names(graph_sp, kind):
+    """``{id: name}``: the reverse of :func:`permission_table`."""
+    return {v: k for k, v in permission_table(graph_sp, kind).items()}
 
 
 def closest_names(graph_sp, kind, name, limit=3):
@@ -68,6 +84,18 @@ def closest_names(graph_sp, kind, name, limit=3):
     return [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=limit, cutoff=0.5)]
 
 
+def resolve_ids(graph_sp, kind, names, option=None):
+    """Permission names of one kind -> their ids (order kept); an unknown name is UnknownPermission."""
+    table = permission_table(graph_sp, kind)
+    ids = []
+    for name in names or []:
+        if name not in table:
+            raise UnknownPermission(kind, name, closest_names(graph_sp, kind, name), option)
+        if table[name] not in ids:
+            ids.append(table[name])
+    return ids
+
+
 def resolve_permissions(graph_sp, names):
     """``{"delegated": [...], "application": [...]}`` -> the Graph entry of ``requiredResourceAccess``.
 
@@ -76,14 +104,8 @@ def resolve_permissions(graph_sp, names):
     """
     access = []
     for kind in ("delegated", "application"):
-        type_ = KINDS[kind][0]
-        table = permission_table(graph_sp, kind)
-        for name in names.get(kind) or []:
-            if name not in table:
-                raise UnknownPermission(kind, name, closest_names(graph_sp, kind, name))
-            entry = {"id": table[name], "type": type_}
-            if entry not in access:
-                access.append(entry)
+        for pid in resolve_ids(graph_sp, kind, names.get(kind)):
+            access.append({"id": pid, "type": KINDS[kind][0]})
     if not access:
         return []
     return [{"resourceAppId": graph_sp.get("appId") or GRAPH_APP_ID, "resourceAccess": access}]
@@ -91,8 +113,8 @@ def resolve_permissions(graph_sp, names):
 
 def describe_permissions(graph_sp, required_resource_access):
     """``requiredResourceAccess`` -> ``{"delegated": [names], "application": [names], "other": [...]}``."""
-    scopes = {v: k for k, v in permission_table(graph_sp, "delegated").items()}
-    roles = {v: k for k, v in permission_table(graph_sp, "application").items()}
+    scopes = permission_names(graph_sp, "delegated")
+    roles = permission_names(graph_sp, "application")
     result = {"delegated": [], "application": [], "other": []}
     for resource in required_resource_access or []:
         for entry in resource.get("resourceAccess") or []:

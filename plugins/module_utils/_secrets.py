@@ -5,7 +5,7 @@
 
 For internal collection use only; the interface may change without notice.
 
-Graph facts these rely on (reference/graph.md): ``passwordCredentials[]`` of an application
+Graph facts these rely on (https://learn.microsoft.com/en-us/graph/api/application-addpassword): ``passwordCredentials[]`` of an application
 hold ``displayName, endDateTime, hint, keyId, startDateTime`` but never the value; ``hint`` is
 the first 3 characters of the value; the value (``secretText``) is returned once, by
 ``addPassword``. So a deployed secret can only be tied to a credential by its hint, and
@@ -21,11 +21,11 @@ import re
 from email.utils import parsedate_to_datetime
 
 # The display name of a consumer's secret is PREFIX + ": " + consumer (e.g. the inventory host
-# name), so each UCServer holds, rotates and loses only its own secret (DESIGN.md "Secrets").
+# name), so each UCServer holds, rotates and loses only its own secret (docs/consent-and-secrets.md).
 DEFAULT_NAME_PREFIX = "procall-msteams"
 NAME_SEPARATOR = ": "
 
-# reference/graph.md "Limits": personal-account audiences allow only 2 secrets per app.
+# https://learn.microsoft.com/en-us/entra/identity-platform/supported-accounts-validation: personal-account audiences allow only 2 secrets per app.
 PERSONAL_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
 PERSONAL_SECRET_LIMIT = 2
 
@@ -103,7 +103,7 @@ def consumer_credentials(credentials, name):
 
 
 def hint_of(secret):
-    """Graph's ``hint``: the first 3 characters of the value (reference/graph.md, addPassword)."""
+    """Graph's ``hint``: the first 3 characters of the value (application-addpassword)."""
     return (secret or "")[:3]
 
 
@@ -198,7 +198,7 @@ def plan_absent(credentials, name=None, key_ids=None, keep_key_ids=None, current
 
 
 def personal_limit_reached(application):
-    """True when a personal-account audience app already holds its 2 secrets (graph.md Limits)."""
+    """True when a personal-account audience app already holds its 2 secrets (supported-accounts-validation)."""
     if (application.get("signInAudience") or "") not in PERSONAL_AUDIENCES:
         return False
     return len(application.get("passwordCredentials") or []) >= PERSONAL_SECRET_LIMIT
@@ -223,7 +223,7 @@ def public_credential(credential, now):
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T.*)?$")
 
 # addPassword refusals by an appManagementPolicy (error codes as Graph sends them; branch on
-# code, never on message: reference/graph.md "Errors").
+# code, never on message).
 POLICY_LIFETIME_CODE = "CredentialInvalidLifetimeAsPerAppPolicy"
 POLICY_FORBIDDEN_CODE = "CredentialTypeNotAllowedAsPerAppPolicy"
 TOO_MANY_PASSWORDS_CODE = "TooManyAppPasswords"

@@ -13,7 +13,7 @@ short_description: Grant tenant-wide admin consent to an Entra ID app's Microsof
 version_added: 0.1.0
 description:
   - Does what "Grant admin consent" in the Azure portal does for the app ProCall UCServer's Integration in
-    Microsoft Teams uses (vendor step A7), idempotently and with check mode and diff.
+    Microsoft Teams uses (the vendor step "Grant admin consent", see docs/vendor-procedure.md), idempotently and with check mode and diff.
   - Ensures the app's service principal exists (waiting out replication right after the app was created, when
     Graph answers C(NoBackingApplicationObject)).
   - Ensures one delegated permission grant for all principals (C(consentType AllPrincipals)) on Microsoft Graph
@@ -129,11 +129,11 @@ created_service_principal:
   type: bool
 """
 
-from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, SELECTORS
+from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, SELECTORS, selector_text
+from ansible_collections.procall.msteams.plugins.module_utils._compare import DifferenceTracker
 from ansible_collections.procall.msteams.plugins.module_utils._consent import (
     ConsentError,
     check_scope_names,
-    missing_permission_message,
     missing_permissions,
     plan_assignments,
     plan_grant,
@@ -142,6 +142,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._consent import (
     wanted_from_application,
 )
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError, odata_quote
+from ansible_collections.procall.msteams.plugins.module_utils._graph_errors import CONSENT_ROLE_HINT
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.procall.msteams.plugins.module_utils._replication import create_service_principal, find_application_waiting
 
@@ -150,49 +151,100 @@ class ConsentFailure(Exception):
     pass
 
 
-def _write(client, needed, fn, *args, **kwargs):
-    """A consent write; a 403 becomes the sentence naming the permission and the directory role."""
+def read_back_duplicate(exc, read):
+    """A create answered "already exists" (a retried POST whose first attempt went through, or a
+    parallel run): the object is there, which is what was wanted. Returns what ``read()`` finds."""
+    duplicate = exc.status == 409 or (exc.status == 400 and "already exists" in (exc.message or ""))
+    found = read() if duplicate else None
+    if found is None:
+        raise exc
+    return found
+
+
+def grant_consent(client, grant, sp_id, graph_sp):
+    if grant["action"] == "create":
+        body = dict(grant["body"], clientId=sp_id)
+        try:
+            return (client.post("oauth2PermissionGrants", body, action="grant admin consent to delegated permissions") or {}).get("id")
+        except GraphError as exc:
+            found = read_back_duplicate(exc, lambda: next(iter(list_grants(client, sp_id, graph_sp["id"])), None))
+            client.patch("oauth2PermissionGrants/%s" % found["id"], {"scope": body["scope"]}, action="update the delegated permission grant")
+            return found["id"]
+    if grant["action"] == "patch":
+        client.patch("oauth2PermissionGrants/%s" % grant["grant_id"], grant["body"], action="update the delegated permission grant")
+    for gid in grant["delete_ids"]:
+        delete_ignoring_gone(client, "oauth2PermissionGrants/%s" % gid, "remove a delegated permission grant")
+    return grant["grant_id"] if grant["action"] != "delete" else None
+
+
+def assign_roles(client, create_roles, delete_assignments, sp_id, graph_sp):
+    for role_id in create_roles:
+        name = role_names(graph_sp, [role_id])[0]
+        body = {"principalId": sp_id, "resourceId": graph_sp["id"], "appRoleId": role_id}
+        try:
+            client.post("servicePrincipals/%s/appRoleAssignedTo" % graph_sp["id"], body, action="assign the application permission %s" % name)
+        except GraphError as exc:
+            read_back_duplicate(exc, lambda rid=role_id: next((a for a in list_assignments(client, sp_id) if a.get("appRoleId") == rid), None))
+    for assignment in delete_assignments:
+        name = role_names(graph_sp, [assignment.get("appRoleId")])[0]
+        delete_ignoring_gone(
+            client, "servicePrincipals/%s/appRoleAssignedTo/%s" % (graph_sp["id"], assignment["id"]), "remove the application permission %s" % name
+        )
+
+
+def delete_ignoring_gone(client, path, action):
     try:
-        return fn(*args, **kwargs)
+        client.delete(path, action=action)
     except GraphError as exc:
-        if exc.status == 403:
-            detail = " (Graph answered 403 %s, request-id %s.)" % (exc.code or "", exc.request_id or "n/a")
-            raise ConsentFailure(missing_permission_message([needed]) + detail) from None
-        raise
+        if exc.status != 404:  # a retried DELETE whose first attempt went through
+            raise
+
+
+def list_grants(client, sp_id, resource_id=None):
+    grants = client.list(
+        "oauth2PermissionGrants",
+        params={"$filter": "clientId eq %s and consentType eq 'AllPrincipals'" % odata_quote(sp_id)},
+        action="list the app's delegated permission grants",
+    )
+    return [g for g in grants if resource_id is None or g.get("resourceId") == resource_id]
+
+
+def list_assignments(client, sp_id):
+    return client.list("servicePrincipals/%s/appRoleAssignments" % sp_id, action="list the app's app role assignments")
+
+
+def wanted_consent(client, p, app, graph_sp):
+    try:
+        requested_scopes, requested_roles = wanted_from_application(app, graph_sp)
+        scopes = check_scope_names(graph_sp, p["delegated_permissions"]) if p["delegated_permissions"] is not None else requested_scopes
+        roles = p["application_permissions"] if p["application_permissions"] is not None else requested_roles
+        return scopes, resolve_role_ids(graph_sp, roles)
+    except ConsentError as exc:
+        raise ConsentFailure(str(exc)) from None
 
 
 def run(module):
     p = module.params
     client = module.client
-    app = find_application_waiting(client, {k: p[k] for k in SELECTORS})
+    selectors = {k: p[k] for k in SELECTORS}
+    app = find_application_waiting(client, selectors)
     if app is None:
         raise ConsentFailure(
-            "No application matches %s; create it first with procall.msteams.entra_app." % ", ".join("%s=%s" % (k, p[k]) for k in SELECTORS if p[k])
+            "No application matches %s after waiting %.0f s of max_retry_wait for replication; create it first with procall.msteams.entra_app."
+            % (selector_text(selectors), client.budget.waited)
         )
     if "appId" not in app or ("requiredResourceAccess" not in app and (p["delegated_permissions"] is None or p["application_permissions"] is None)):
         app = client.get("applications/%s" % app["id"], action="read the application")
     app_id = app["appId"]
     graph_sp = client.graph_service_principal()
-    try:
-        requested_scopes, requested_roles = wanted_from_application(app, graph_sp)
-        scopes = check_scope_names(graph_sp, p["delegated_permissions"]) if p["delegated_permissions"] is not None else requested_scopes
-        roles = p["application_permissions"] if p["application_permissions"] is not None else requested_roles
-        role_ids = resolve_role_ids(graph_sp, roles)
-    except ConsentError as exc:
-        raise ConsentFailure(str(exc)) from None
+    scopes, role_ids = wanted_consent(client, p, app, graph_sp)
 
     sps = client.list(
         "servicePrincipals", params={"$filter": "appId eq %s" % odata_quote(app_id), "$select": "id,appId"}, action="find the app's service principal"
     )
     sp_id = sps[0]["id"] if sps else None
-    grants, assignments = [], []
-    if sp_id:
-        grants = client.list(
-            "oauth2PermissionGrants",
-            params={"$filter": "clientId eq %s and consentType eq 'AllPrincipals'" % odata_quote(sp_id)},
-            action="list the app's delegated permission grants",
-        )
-        assignments = client.list("servicePrincipals/%s/appRoleAssignments" % sp_id, action="list the app's app role assignments")
+    grants = list_grants(client, sp_id) if sp_id else []
+    assignments = list_assignments(client, sp_id) if sp_id else []
     grant = plan_grant(grants, sp_id, graph_sp["id"], scopes, p["mode"])
     create_roles, delete_assignments, before_roles, after_roles = plan_assignments(assignments, sp_id, graph_sp["id"], role_ids, p["mode"])
 
@@ -200,18 +252,21 @@ def run(module):
     need_assignment = bool(create_roles or delete_assignments)
     missing = missing_permissions(client.token_claims(), need_grant, need_assignment)
     if missing:
-        raise ConsentFailure(missing_permission_message(missing))
+        raise GraphError(action="grant admin consent to application %s" % app_id, needs=missing, roles=client.roles, hint=CONSENT_ROLE_HINT)
 
-    changed = sp_id is None or need_grant or need_assignment
-    before = {"service_principal": bool(sp_id), "granted_scopes": sorted(grant["before"]), "assigned_roles": sorted(role_names(graph_sp, before_roles))}
-    after = {"service_principal": True, "granted_scopes": sorted(grant["after"]), "assigned_roles": sorted(role_names(graph_sp, after_roles))}
+    tracker = DifferenceTracker()
+    tracker.add("service_principal", bool(sp_id), True)
+    tracker.add("granted_scopes", sorted(grant["before"]), sorted(grant["after"]))
+    tracker.add("assigned_roles", sorted(role_names(graph_sp, before_roles)), sorted(role_names(graph_sp, after_roles)))
+    # Duplicate grants or assignments removed in exact mode change no name, but are a write.
+    changed = tracker.has_changed() or need_grant or need_assignment
     result = dict(
         changed=changed,
         created_service_principal=sp_id is None,
         service_principal_id=sp_id or "",
         granted_scopes=grant["after"],
         assigned_roles=role_names(graph_sp, after_roles),
-        diff={"before": before, "after": after},
+        diff=tracker.diff(all_items=True),
     )
     if grant["grant_id"] and grant["action"] != "delete":
         result["grant_id"] = grant["grant_id"]
@@ -219,52 +274,15 @@ def run(module):
         return result
 
     if sp_id is None:
-        # graph.md "Eventual consistency": POST /servicePrincipals right after the app was
+        # Entra ID is eventually consistent: POST /servicePrincipals right after the app was
         # created can answer 400 NoBackingApplicationObject; the client retries it.
-        sp = create_service_principal(client, app_id)
-        sp_id = sp["id"]
+        sp_id = create_service_principal(client, app_id)["id"]
         client.expect_new(sp_id)
         result["service_principal_id"] = sp_id
-        if grant["action"] == "create":
-            grant["body"]["clientId"] = sp_id
-    if grant["action"] == "create":
-        created = _write(
-            client,
-            "DelegatedPermissionGrant.ReadWrite.All",
-            client.post,
-            "oauth2PermissionGrants",
-            grant["body"],
-            action="grant admin consent to delegated permissions",
-        )
-        result["grant_id"] = (created or {}).get("id")
-    elif grant["action"] == "patch":
-        _write(
-            client,
-            "DelegatedPermissionGrant.ReadWrite.All",
-            client.patch,
-            "oauth2PermissionGrants/%s" % grant["grant_id"],
-            grant["body"],
-            action="update the delegated permission grant",
-        )
-    for gid in grant["delete_ids"]:
-        _write(client, "DelegatedPermissionGrant.ReadWrite.All", client.delete, "oauth2PermissionGrants/%s" % gid, action="remove a delegated permission grant")
-    for role_id in create_roles:
-        _write(
-            client,
-            "AppRoleAssignment.ReadWrite.All",
-            client.post,
-            "servicePrincipals/%s/appRoleAssignedTo" % graph_sp["id"],
-            {"principalId": sp_id, "resourceId": graph_sp["id"], "appRoleId": role_id},
-            action="assign the application permission %s" % role_names(graph_sp, [role_id])[0],
-        )
-    for assignment in delete_assignments:
-        _write(
-            client,
-            "AppRoleAssignment.ReadWrite.All",
-            client.delete,
-            "servicePrincipals/%s/appRoleAssignedTo/%s" % (graph_sp["id"], assignment["id"]),
-            action="remove the application permission %s" % role_names(graph_sp, [assignment.get("appRoleId")])[0],
-        )
+    grant_id = grant_consent(client, grant, sp_id, graph_sp)
+    if grant_id:
+        result["grant_id"] = grant_id
+    assign_roles(client, create_roles, delete_assignments, sp_id, graph_sp)
     return result
 
 

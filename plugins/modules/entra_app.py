@@ -10,7 +10,8 @@ short_description: Manage the Entra ID app registration of the ProCall Integrati
 version_added: 1.0.0
 description:
   - Creates, updates or deletes the Microsoft Entra ID application (app registration) that estos ProCall UCServer
-    uses for its Integration in Microsoft Teams, as the vendor's steps A2 to A6 and A9 describe it.
+    uses for its Integration in Microsoft Teams, as the vendor steps "Register the app", "Add the redirect URIs"
+    and "Add the Graph permissions" describe it (docs/vendor-procedure.md).
   - Finds the app by a stable key (O(unique_name)) or O(app_id); a O(display_name) alone selects an app only when
     exactly one app carries it. A rerun never creates a second app.
   - Detects drift in the sign-in audience, the public-client redirect URIs and the requested API permissions, shows
@@ -61,14 +62,14 @@ options:
     type: str
   sign_in_audience:
     description:
-      - Who may sign in to the app (vendor step A2). V(AzureADMyOrg) is single tenant.
+      - Who may sign in to the app (vendor step "Register the app"). V(AzureADMyOrg) is single tenant.
     type: str
     choices: [AzureADMyOrg, AzureADMultipleOrgs, AzureADandPersonalMicrosoftAccount, PersonalMicrosoftAccount]
     default: AzureADMyOrg
   redirect_uris:
     description:
-      - Redirect URIs of the "public client / native (mobile and desktop)" platform (vendor step A3).
-      - The vendor's optional second URI C(https://www.estos.de/piimt) (step A4) only shows a help page after admin
+      - Redirect URIs of the "public client / native (mobile and desktop)" platform (vendor step "Add the redirect URIs").
+      - The vendor's optional second URI C(https://www.estos.de/piimt) only shows a help page after admin
         consent from the UCServer admin GUI; add it here if wanted.
       - The list is managed exactly; order does not matter.
     type: list
@@ -76,7 +77,7 @@ options:
     default: ['http://localhost']
   delegated_permissions:
     description:
-      - Microsoft Graph delegated permissions (scopes) the app requests, by name (vendor step A5).
+      - Microsoft Graph delegated permissions (scopes) the app requests, by name (vendor step "Add the Graph permissions").
       - Names are resolved to ids through the tenant's Microsoft Graph service principal; an unknown name fails with
         the closest valid names.
     type: list
@@ -84,7 +85,7 @@ options:
     default: [Presence.Read, Presence.Read.All, User.Read]
   application_permissions:
     description:
-      - Microsoft Graph application permissions (app roles) the app requests, by name (vendor step A6).
+      - Microsoft Graph application permissions (app roles) the app requests, by name (vendor step "Add the Graph permissions").
     type: list
     elements: str
     default: [Presence.ReadWrite.All]
@@ -241,6 +242,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import
 from ansible_collections.procall.msteams.plugins.module_utils._compare import DifferenceTracker
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError, odata_quote
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import validate_guid
 from ansible_collections.procall.msteams.plugins.module_utils._permissions import (
     DEFAULT_APPLICATION,
     DEFAULT_DELEGATED,
@@ -303,20 +305,24 @@ def create_body(params, wanted_access):
     return body
 
 
-def is_transient(error):
-    """A failed create whose outcome is unknown (timeout, throttled to the end, 5xx)."""
-    return error.status is None or error.status in (409, 429) or error.status >= 500
-
-
 def upsert_path(unique_name):
     return "applications(uniqueName=%s)" % odata_quote(unique_name)
 
 
+class AppFailure(Exception):
+    """A sentence for fail_json (never holds a secret)."""
+
+
 def create_app(module, client, params, wanted_access):
-    """Create the app; returns ``(app, created)``. Never leaves a duplicate behind on retry."""
+    """Create the app; returns the app. Safe to retry: never leaves a duplicate behind.
+
+    With ``unique_name`` the create is an upsert (idempotent, the transport may simply resend it).
+    Without, a POST whose answer was lost (5xx, dropped connection) may have created the app:
+    the transport asks for it by display name before it sends the POST again.
+    """
     body = create_body(params, wanted_access)
     if params.get("unique_name"):
-        # graph.md: upsert by uniqueName; 201 + object when created, 204 when it existed already.
+        # 201 + object when created, 204 when it existed already.
         status, created = client.patch(
             upsert_path(params["unique_name"]),
             body,
@@ -326,32 +332,24 @@ def create_app(module, client, params, wanted_access):
         if status == 201 and created:
             client.expect_new(created.get("id"))
             client.expect_new(created.get("appId"))
-            return created, True
+            return created
         # 204: the app existed although the lookup did not list it (replication lag); the upsert
         # has set every property, so read it back, retrying while it is not visible yet.
         module.warn("Application %r existed although the lookup did not find it yet (replication); the upsert updated it." % params["unique_name"])
         client.expect_new(upsert_path(params["unique_name"]))
-        return client.get(upsert_path(params["unique_name"]), action="read application %r" % params["unique_name"]), True
-    last_error = None
-    for _attempt in range(3):
-        try:
-            created = client.post("applications", body, action="create application %r" % params["display_name"])
-            client.expect_new(created.get("id"))
-            client.expect_new(created.get("appId"))
-            return created, True
-        except GraphError as exc:
-            if not is_transient(exc):
-                raise
-            last_error = exc
-            # The answer was lost, but the app may exist: look before sending the create again
-            # (without a uniqueName a second POST would make a second app).
-            found = applications_named(client, params["display_name"])
-            if len(found) == 1:
-                module.warn("Creating the application failed (%s) but it exists; using app %s." % (exc.status or exc.message, found[0].get("appId")))
-                return found[0], True
-            if len(found) > 1:
-                raise
-    raise last_error
+        return client.get(upsert_path(params["unique_name"]), action="read application %r" % params["unique_name"])
+
+    def recheck():
+        found = applications_named(client, params["display_name"])
+        if len(found) == 1:
+            module.warn("Creating the application got no clear answer but it exists; using app %s." % found[0].get("appId"))
+            return found[0]
+        return None
+
+    created = client.post("applications", body, action="create application %r" % params["display_name"], recheck=recheck)
+    client.expect_new(created.get("id"))
+    client.expect_new(created.get("appId"))
+    return created
 
 
 def wanted_permissions(module, client, params):
@@ -362,10 +360,7 @@ def wanted_permissions(module, client, params):
             raise
         module.warn("Could not read the Microsoft Graph service principal (%s); using the documented permission ids." % exc)
         graph_sp = builtin_graph_sp()
-    try:
-        access = resolve_permissions(graph_sp, {"delegated": params["delegated_permissions"], "application": params["application_permissions"]})
-    except UnknownPermission as exc:
-        module.fail_json(msg=str(exc))
+    access = resolve_permissions(graph_sp, {"delegated": params["delegated_permissions"], "application": params["application_permissions"]})
     return graph_sp, access
 
 
@@ -375,6 +370,7 @@ def read_owners(client, app):
 
 
 def add_owner(client, app, owner_id):
+    validate_guid(owner_id, "owners", "a directory object id")
     ref = {"@odata.id": "%s/v1.0/directoryObjects/%s" % (client.settings.graph_endpoint, owner_id)}
     try:
         client.post("applications/%s/owners/$ref" % app["id"], ref, action="add owner %s to application %s" % (owner_id, app.get("appId")))
@@ -401,15 +397,15 @@ def run_absent(module, client, params):
     app = find_application(client, **{k: params.get(k) for k in SELECTOR_ARGSPEC})
     tracker = DifferenceTracker()
     if not app:
-        module.exit_json(changed=False, app_id=None, object_id=None, tenant_id=client.tenant_id, display_name=None, unique_name=None, changed_properties=[])
+        return dict(changed=False, app_id=None, object_id=None, tenant_id=client.tenant_id, display_name=None, unique_name=None, changed_properties=[])
     tracker.add("state", "present", "absent")
     if not module.check_mode:
         try:
             client.delete("applications/%s" % app["id"], action="delete application %s" % app.get("appId"))
         except GraphError as exc:
-            if exc.status != 404:
+            if exc.status != 404:  # a retried DELETE whose first attempt went through
                 raise
-    module.exit_json(
+    return dict(
         changed=True,
         diff=tracker.diff(),
         app_id=app.get("appId"),
@@ -417,55 +413,61 @@ def run_absent(module, client, params):
         tenant_id=client.tenant_id,
         display_name=app.get("displayName"),
         unique_name=app.get("uniqueName"),
-        changed_properties=["state"],
+        changed_properties=tracker.changed_names(),
     )
 
 
-def run_present(module, client, params):
-    graph_sp, wanted_access = wanted_permissions(module, client, params)
-    app = find_application(client, **{k: params.get(k) for k in SELECTOR_ARGSPEC})
-    wanted_owners = list(params.get("owners") or [])
+def wanted_owner_ids(client, params):
+    wanted = [validate_guid(o, "owners", "a directory object id") for o in params.get("owners") or []]
     if params["owner_automation_identity"]:
         oid = client.token_claims().get("oid")
         if not oid:
-            module.fail_json(
-                msg="owner_automation_identity=true needs an app-only token with an oid claim; set owners to the automation identity's object id instead."
+            raise AppFailure(
+                "owner_automation_identity=true needs an app-only token with an oid claim; set owners to the automation identity's object id instead."
             )
-        wanted_owners.append(oid)
+        wanted.append(oid)
+    return wanted
 
-    if not app:
-        if params.get("app_id") or params.get("object_id"):
-            key = "app_id" if params.get("app_id") else "object_id"
-            module.fail_json(
-                msg="No application with %s %s exists: %s only selects an existing app; use unique_name and display_name to create one."
-                % (key, params[key], key)
+
+def run_create(module, client, params, graph_sp, wanted_access, wanted_owners):
+    if params.get("app_id") or params.get("object_id"):
+        key = "app_id" if params.get("app_id") else "object_id"
+        raise AppFailure(
+            "No application with %s %s exists: %s only selects an existing app; use unique_name and display_name to create one." % (key, params[key], key)
+        )
+    if not params.get("display_name"):
+        raise AppFailure("No application with unique_name %r exists and display_name is not set: set display_name to create it." % params.get("unique_name"))
+    if params.get("unique_name"):
+        # An app made by hand in the portal has the same name but no uniqueName: say so, since
+        # the run makes a new app instead of adopting it (select that one with app_id instead).
+        namesakes = [a.get("appId") for a in applications_named(client, params["display_name"])]
+        if namesakes:
+            module.warn(
+                "Applications named %r without unique_name %r exist (app ids %s); a new app is created. To manage an existing one, "
+                "select it with app_id instead." % (params["display_name"], params["unique_name"], ", ".join(sorted(namesakes)))
             )
-        if not params.get("display_name"):
-            module.fail_json(
-                msg="No application with unique_name %r exists and display_name is not set: set display_name to create it." % params.get("unique_name")
-            )
-        if params.get("unique_name"):
-            # An app made by hand in the portal has the same name but no uniqueName: say so, since
-            # the run makes a new app instead of adopting it (select that one with app_id instead).
-            namesakes = [a.get("appId") for a in applications_named(client, params["display_name"])]
-            if namesakes:
-                module.warn(
-                    "Applications named %r without unique_name %r exist (app ids %s); a new app is created. To manage an existing one, "
-                    "select it with app_id instead." % (params["display_name"], params["unique_name"], ", ".join(sorted(namesakes)))
-                )
-        tracker, _body, _owners, names = plan_update({}, params, wanted_access, graph_sp, [], wanted_owners)
-        tracker.add("state", "absent", "present")
-        if module.check_mode:
-            module.exit_json(
-                changed=True, diff=tracker.diff(), changed_properties=["state"], **result_of(client, {"displayName": params["display_name"]}, params, names)
-            )
-        app, _created = create_app(module, client, params, wanted_access)
+    tracker, _body, _owners, names = plan_update({}, params, wanted_access, graph_sp, [], wanted_owners)
+    tracker.add("state", "absent", "present")
+    app = {"displayName": params["display_name"]}
+    if not module.check_mode:
+        app = create_app(module, client, params, wanted_access)
         if wanted_owners:
             current = [] if client.is_new(app.get("id")) else read_owners(client, app)
             for owner in sorted(set(wanted_owners) - set(current)):
                 add_owner(client, app, owner)
-        module.exit_json(changed=True, diff=tracker.diff(), changed_properties=["state"], **result_of(client, app, params, names))
+    return dict(changed=True, diff=tracker.diff(), changed_properties=["state"], **result_of(client, app, params, names))
 
+
+def run(module):
+    client = module.client
+    params = module.params
+    if params["state"] == "absent":
+        return run_absent(module, client, params)
+    graph_sp, wanted_access = wanted_permissions(module, client, params)
+    app = find_application(client, **{k: params.get(k) for k in SELECTOR_ARGSPEC})
+    wanted_owners = wanted_owner_ids(client, params)
+    if not app:
+        return run_create(module, client, params, graph_sp, wanted_access, wanted_owners)
     current_owners = read_owners(client, app) if wanted_owners else None
     tracker, body, owners_to_add, names = plan_update(app, params, wanted_access, graph_sp, current_owners, wanted_owners)
     changed = tracker.has_changed()
@@ -474,7 +476,7 @@ def run_present(module, client, params):
             client.patch("applications/%s" % app["id"], body, action="update application %s" % app.get("appId"))
         for owner in owners_to_add:
             add_owner(client, app, owner)
-    module.exit_json(changed=changed, diff=tracker.diff(), changed_properties=tracker.changed_names(), **result_of(client, app, params, names))
+    return dict(changed=changed, diff=tracker.diff(), changed_properties=tracker.changed_names(), **result_of(client, app, params, names))
 
 
 def main():
@@ -496,14 +498,7 @@ def main():
         supports_check_mode=True,
         required_one_of=[("unique_name", "app_id", "object_id", "display_name")],
     )
-    client = module.client
-    try:
-        if module.params["state"] == "absent":
-            run_absent(module, client, module.params)
-        else:
-            run_present(module, client, module.params)
-    except GraphError as exc:
-        module.fail_graph(exc)
+    module.run_and_exit(run, failures=(AppFailure, UnknownPermission))
 
 
 if __name__ == "__main__":

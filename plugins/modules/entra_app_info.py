@@ -165,42 +165,25 @@ secrets:
       returned: always
 """
 
-import math
-from datetime import datetime, timezone
-
 from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, find_application
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError, odata_quote
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.procall.msteams.plugins.module_utils._permissions import (
     builtin_graph_sp,
     describe_permissions,
-    permission_table,
+    permission_names,
 )
-
-
-def parse_time(value):
-    if not value:
-        return None
-    text = value.replace("Z", "+00:00")
-    # Graph sends up to 7 fractional digits; Python accepts 6.
-    if "." in text:
-        head, _sep, tail = text.partition(".")
-        digits = "".join(ch for ch in tail if ch.isdigit())
-        rest = tail[len(digits) :]
-        text = "%s.%s%s" % (head, digits[:6].ljust(6, "0"), rest)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+from ansible_collections.procall.msteams.plugins.module_utils._secrets import days_left, parse_graph_datetime
 
 
 def describe_secrets(password_credentials, now):
-    """The secrets as returned to the user (pure; never includes a secret value)."""
+    """The app's secrets without values (Graph never returns one on reads), soonest end first."""
     secrets = []
     for cred in password_credentials or []:
-        end = parse_time(cred.get("endDateTime"))
-        days_left = None if end is None else math.floor((end - now).total_seconds() / 86400)
+        try:
+            end = parse_graph_datetime(cred.get("endDateTime"))
+        except ValueError:
+            end = None
         secrets.append(
             dict(
                 key_id=cred.get("keyId"),
@@ -208,7 +191,7 @@ def describe_secrets(password_credentials, now):
                 hint=cred.get("hint"),
                 start_date=cred.get("startDateTime"),
                 end_date=cred.get("endDateTime"),
-                days_left=days_left,
+                days_left=None if end is None else days_left({"endDateTime": end}, now),
                 expired=bool(end is not None and end <= now),
             )
         )
@@ -259,7 +242,7 @@ def read_consent(module, client, app, graph_sp):
             "servicePrincipals/%s/appRoleAssignments" % sp_id,
             action="read the application permissions granted to application %s" % app["appId"],
         )
-        by_id = {v: k for k, v in permission_table(graph_sp, "application").items()}
+        by_id = permission_names(graph_sp, "application")
         roles = sorted(
             by_id.get(a.get("appRoleId"), a.get("appRoleId")) for a in assignments if not graph_sp.get("id") or a.get("resourceId") == graph_sp["id"]
         )
@@ -270,52 +253,52 @@ def read_consent(module, client, app, graph_sp):
     return sp_id, scopes, roles
 
 
+def run(module):
+    client = module.client
+    app = find_application(client, **{k: module.params.get(k) for k in SELECTOR_ARGSPEC})
+    if not app:
+        return dict(
+            changed=False,
+            exists=False,
+            app_id=None,
+            object_id=None,
+            tenant_id=client.tenant_id,
+            display_name=None,
+            unique_name=module.params.get("unique_name"),
+        )
+    try:
+        graph_sp = client.graph_service_principal()
+    except GraphError as exc:
+        if exc.status not in (403, 404) and exc.status is not None:
+            raise
+        module.warn("Could not read the Microsoft Graph service principal (%s); using the documented permission ids." % exc)
+        graph_sp = builtin_graph_sp()
+    permissions = describe_permissions(graph_sp, app.get("requiredResourceAccess"))
+    sp_id, scopes, roles = read_consent(module, client, app, graph_sp)
+    return dict(
+        changed=False,
+        exists=True,
+        app_id=app.get("appId"),
+        object_id=app.get("id"),
+        tenant_id=client.tenant_id,
+        display_name=app.get("displayName"),
+        unique_name=app.get("uniqueName"),
+        sign_in_audience=app.get("signInAudience"),
+        redirect_uris=list((app.get("publicClient") or {}).get("redirectUris") or []),
+        permissions=permissions,
+        service_principal_id=sp_id,
+        consent=consent_state(permissions, scopes, roles),
+        secrets=describe_secrets(app.get("passwordCredentials"), client.now()),
+    )
+
+
 def main():
     module = GraphModule(
         argument_spec=dict(SELECTOR_ARGSPEC),
         supports_check_mode=True,
         required_one_of=[("unique_name", "app_id", "object_id", "display_name")],
     )
-    client = module.client
-    try:
-        app = find_application(client, **{k: module.params.get(k) for k in SELECTOR_ARGSPEC})
-        if not app:
-            module.exit_json(
-                changed=False,
-                exists=False,
-                app_id=None,
-                object_id=None,
-                tenant_id=client.tenant_id,
-                display_name=None,
-                unique_name=module.params.get("unique_name"),
-            )
-        try:
-            graph_sp = client.graph_service_principal()
-        except GraphError as exc:
-            if exc.status not in (403, 404) and exc.status is not None:
-                raise
-            module.warn("Could not read the Microsoft Graph service principal (%s); using the documented permission ids." % exc)
-            graph_sp = builtin_graph_sp()
-        permissions = describe_permissions(graph_sp, app.get("requiredResourceAccess"))
-        sp_id, scopes, roles = read_consent(module, client, app, graph_sp)
-        consent = consent_state(permissions, scopes, roles)
-        module.exit_json(
-            changed=False,
-            exists=True,
-            app_id=app.get("appId"),
-            object_id=app.get("id"),
-            tenant_id=client.tenant_id,
-            display_name=app.get("displayName"),
-            unique_name=app.get("uniqueName"),
-            sign_in_audience=app.get("signInAudience"),
-            redirect_uris=list((app.get("publicClient") or {}).get("redirectUris") or []),
-            permissions=permissions,
-            service_principal_id=sp_id,
-            consent=consent,
-            secrets=describe_secrets(app.get("passwordCredentials"), client.now()),
-        )
-    except GraphError as exc:
-        module.fail_graph(exc)
+    module.run_and_exit(run)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ short_description: Ensure, rotate and revoke the client secrets of an Entra ID a
 version_added: 0.1.0
 description:
   - Manages the client secrets (C(passwordCredentials)) of the app registration that ProCall UCServer's
-    Integration in Microsoft Teams uses (vendor step A8 and its renewal).
+    Integration in Microsoft Teams uses (vendor steps "Create a client secret" and "Renew the secret", docs/vendor-procedure.md).
   - >-
     B(One secret per consumer.) The secret's display name is O(secret_name_prefix), a colon, a space and O(consumer)
     (for example V(procall-msteams: ucs1.example.com) when the inventory host name is passed), so every UCServer
@@ -99,6 +99,7 @@ options:
     description:
       - Lifetime of a new secret in days. Microsoft recommends less than a year; the portal allows up to 730.
       - A tenant or app management policy may cap it (the module then fails naming the policy).
+      - From 1 to 3650 (ten years); other values are an error before anything is written.
     type: int
     default: 180
   key_ids:
@@ -118,7 +119,9 @@ options:
     type: bool
     default: true
   verify_timeout:
-    description: Seconds to wait for a new secret to be accepted by the token service (replication takes up to a few minutes).
+    description:
+      - Seconds to wait for a new secret to be accepted by the token service (replication takes up to a few minutes), from 0 to 3600.
+      - The wait is part of the task's one retry budget, so it also ends when O(max_retry_wait) is used up.
     type: int
     default: 180
   verify_roles:
@@ -248,11 +251,11 @@ reason:
   type: str
 """
 
-import time
-
-from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, SELECTORS
+from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, SELECTORS, selector_text
+from ansible_collections.procall.msteams.plugins.module_utils._compare import DifferenceTracker
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphAuthError, GraphError
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import validate_guid
 from ansible_collections.procall.msteams.plugins.module_utils._replication import find_application_waiting
 from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
     DEFAULT_NAME_PREFIX,
@@ -265,6 +268,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
     days_left,
     format_graph_datetime,
     new_end_date,
+    parse_graph_datetime,
     personal_limit_reached,
     plan_absent,
     plan_present,
@@ -272,6 +276,9 @@ from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
     public_credential,
     secret_display_name,
 )
+
+MAX_VALIDITY_DAYS = 3650
+MAX_VERIFY_TIMEOUT = 3600
 
 
 class SecretFailure(Exception):
@@ -287,35 +294,81 @@ def token_accepts(client, app_id, secret, tenant_id):
     return True
 
 
-def verify_new_secret(client, app_id, secret, tenant_id, roles, timeout, sleep=time.sleep, clock=time.monotonic):
-    """Wait (bounded) until the token service accepts the new secret and its token carries ``roles``.
+def verify_new_secret(client, app_id, secret, tenant_id, roles, timeout):
+    """Wait until the token service accepts the new secret and its token carries ``roles``.
 
-    graph.md "Eventual consistency": a new secret or consent takes a minute or two to reach the
-    token service (AADSTS7000215 meanwhile), so every refusal is retried until ``timeout``.
-    Returns None when verified, else the last reason.
+    Entra ID is eventually consistent: a new secret or consent takes a minute or two to reach
+    the token service (AADSTS7000215 meanwhile), so every refusal is retried, within the
+    client's retry budget and at most ``timeout`` seconds. Returns None when verified, else
+    the last reason.
     """
-    deadline = clock() + timeout
-    delay = 1.0
-    while True:
+
+    def attempt():
         try:
             claims = client.acquire_token_for(app_id, secret, tenant_id=tenant_id)
-            have = set(claims.get("roles") or [])
-            missing = [r for r in roles if r not in have]
-            if not missing:
-                return None
-            reason = (
-                "its token lacks the application permission(s) %s in the roles claim (admin consent missing: run procall.msteams.entra_admin_consent)"
-                % ", ".join(missing)
-            )
         except GraphAuthError as exc:
-            reason = str(exc)
+            return None, str(exc)
         except GraphError as exc:
-            # Not a refusal of the secret (no connection, bad options): waiting will not help.
-            return str(exc)
-        if clock() + delay > deadline:
-            return reason
-        sleep(delay)
-        delay = min(delay * 2, 10.0)
+            # Not a refusal of the secret (the endpoint kept failing, bad options): waiting more will not help.
+            return str(exc), None
+        missing = [r for r in roles if r not in set(claims.get("roles") or [])]
+        if not missing:
+            return True, None
+        return None, (
+            "its token lacks the application permission(s) %s in the roles claim (admin consent missing: run procall.msteams.entra_admin_consent)"
+            % ", ".join(missing)
+        )
+
+    outcome, reason = client.budget.until(attempt, "the token service does not accept the new secret yet", cap=timeout)
+    if outcome is True:
+        return None
+    return outcome if outcome is not None else reason
+
+
+def find_credential(client, app, name, start):
+    """The credential named ``name`` that starts at ``start`` (a lost addPassword answer), or None."""
+    current = client.get("applications/%s" % app["id"], params={"$select": "id,passwordCredentials"}, action="read the application's secrets")
+    for cred in current.get("passwordCredentials") or []:
+        started = parse_graph_datetime(cred.get("startDateTime"))
+        if (cred.get("displayName") or "") == name and started is not None and started.replace(microsecond=0) == start:
+            return cred
+    return None
+
+
+def add_password(client, app, name, start, end):
+    """addPassword, safe to resend: a secret whose answer was lost (so whose value nobody knows) is
+    found by its display name and start time and revoked before the request is sent again."""
+
+    def recheck():
+        orphan = find_credential(client, app, name, start)
+        if orphan is not None:
+            client.post("applications/%s/removePassword" % app["id"], {"keyId": orphan["keyId"]}, action="revoke a client secret whose value was lost")
+        return None
+
+    body = {"passwordCredential": {"displayName": name, "startDateTime": format_graph_datetime(start), "endDateTime": format_graph_datetime(end)}}
+    return client.post("applications/%s/addPassword" % app["id"], body, action="add a client secret to the application", recheck=recheck)
+
+
+def revoke_secret(client, app, key_id, action):
+    try:
+        client.post("applications/%s/removePassword" % app["id"], {"keyId": key_id}, action=action)
+    except GraphError as exc:
+        if exc.status not in (400, 404):  # already gone (a retried request whose first attempt went through)
+            raise
+
+
+def check_options(p):
+    if not 1 <= p["validity_days"] <= MAX_VALIDITY_DAYS:
+        raise SecretFailure("validity_days must be a whole number of days from 1 to %d." % MAX_VALIDITY_DAYS)
+    if p["rotate_before_days"] < 0 or p["rotate_before_days"] >= p["validity_days"]:
+        raise SecretFailure("rotate_before_days must be at least 0 and smaller than validity_days, or every run would rotate the secret.")
+    if not 0 <= p["verify_timeout"] <= MAX_VERIFY_TIMEOUT:
+        raise SecretFailure("verify_timeout must be from 0 to %d seconds." % MAX_VERIFY_TIMEOUT)
+    for option in ("key_ids", "keep_key_ids"):
+        for key_id in p[option] or []:
+            validate_guid(key_id, option, "a secret's key id")
+    if p["state"] == "absent" and not p["consumer"] and not p["key_ids"]:
+        raise SecretFailure("state=absent needs key_ids or consumer: without them it would have to choose among every secret of the app, which it never does.")
 
 
 def allowed_lifetime_days(client, app_object_id):
@@ -368,21 +421,17 @@ def run(module):
     p = module.params
     client = module.client
     state = p["state"]
-    if p["validity_days"] <= 0:
-        raise SecretFailure("validity_days must be a positive number of days.")
-    if p["rotate_before_days"] < 0 or p["rotate_before_days"] >= p["validity_days"]:
-        raise SecretFailure("rotate_before_days must be at least 0 and smaller than validity_days, or every run would rotate the secret.")
-    if state == "absent" and not p["consumer"] and not p["key_ids"]:
-        raise SecretFailure("state=absent needs key_ids or consumer: without them it would have to choose among every secret of the app, which it never does.")
+    check_options(p)
 
     app = find_application_waiting(client, {k: p[k] for k in SELECTORS})
     if app is None:
         raise SecretFailure(
-            "No application matches %s; create it first with procall.msteams.entra_app." % ", ".join("%s=%s" % (k, p[k]) for k in SELECTORS if p[k])
+            "No application matches %s after waiting %.0f s of max_retry_wait for replication; create it first with procall.msteams.entra_app."
+            % (selector_text({k: p[k] for k in SELECTORS}), client.budget.waited)
         )
     if "passwordCredentials" not in app or "appId" not in app:
         app = client.get("applications/%s" % app["id"], action="read the application's secrets")
-    # Graph's clock (the Date header of its last answer): graph.md, DESIGN.md "Secrets".
+    # Graph's clock (the Date header of its last answer, RFC 9110): Entra decides when a secret expires.
     now = client.now()
     creds = app.get("passwordCredentials") or []
     name = secret_display_name(p["secret_name_prefix"], p["consumer"])
@@ -404,16 +453,14 @@ def run(module):
             raise SecretFailure(str(exc)) from None
         if not module.check_mode:
             for cred in revoke:
-                client.post("applications/%s/removePassword" % app["id"], {"keyId": cred["keyId"]}, action="revoke the client secret %s" % cred["keyId"])
+                revoke_secret(client, app, cred["keyId"], "revoke the client secret %s" % cred["keyId"])
         gone = set(c["keyId"] for c in revoke)
         result.update(
-            changed=bool(revoke),
             revoked_key_ids=sorted(gone),
             secrets=[c for c in before if c["key_id"] not in gone],
             reason="revoked %d secret(s)" % len(revoke) if revoke else "nothing to revoke",
         )
-        result["diff"] = {"before": {"secrets": before}, "after": {"secrets": result["secrets"]}}
-        return result
+        return finish(result, before, result["secrets"])
 
     plan = plan_present(creds, name, now, p["rotate_before_days"], current_secret=p["current_secret"], force=(state == "rotated"))
     if plan.needs_token_check:
@@ -432,8 +479,7 @@ def run(module):
             secrets=before,
             reason=plan.reason,
         )
-        result["diff"] = {"before": {"secrets": before}, "after": {"secrets": before}}
-        return result
+        return finish(result, before, before)
 
     if personal_limit_reached(app):
         raise SecretFailure(
@@ -441,19 +487,15 @@ def run(module):
             "(key_ids), or share one secret between consumers (omit consumer)."
             % (app.get("signInAudience"), PERSONAL_SECRET_LIMIT, len(creds), ", ".join(c.get("keyId", "?") for c in creds))
         )
-    end = new_end_date(now, p["validity_days"])
-    result.update(changed=True, rotated=True, replaced_key_ids=plan.replaced_key_ids(), secret_known=True, reason=plan.reason)
+    start = now.replace(microsecond=0)
+    end = new_end_date(start, p["validity_days"])
+    result.update(rotated=True, replaced_key_ids=plan.replaced_key_ids(), secret_known=True, reason=plan.reason)
     planned = {"key_id": "(new)", "display_name": name, "end_date": format_graph_datetime(end), "days_left": p["validity_days"]}
-    result["diff"] = {"before": {"secrets": before}, "after": {"secrets": [planned] + before}}
     if module.check_mode:
         result.update(secret_known=False, end_date=format_graph_datetime(end), days_left=p["validity_days"], secrets=[planned] + before)
-        return result
+        return finish(result, before, [planned] + before)
     try:
-        new = client.post(
-            "applications/%s/addPassword" % app["id"],
-            {"passwordCredential": {"displayName": name, "endDateTime": format_graph_datetime(end)}},
-            action="add a client secret to the application",
-        )
+        new = add_password(client, app, name, start, end)
     except GraphError as exc:
         if exc.status == 400:
             raise SecretFailure(add_password_failure(client, exc, app, p["validity_days"])) from None
@@ -466,14 +508,14 @@ def run(module):
         failure = verify_new_secret(client, app["appId"], value, client.tenant_id, p["verify_roles"], p["verify_timeout"])
         if failure is not None:
             try:
-                client.post("applications/%s/removePassword" % app["id"], {"keyId": new["keyId"]}, action="revoke the unverified new client secret")
+                revoke_secret(client, app, new["keyId"], "revoke the unverified new client secret")
                 outcome = "it was revoked again so no unverified secret is left"
             except GraphError as exc:
                 outcome = "revoking it failed too (%s): revoke it with state=absent and key_ids=[%s]" % (str(exc).rstrip("."), new["keyId"])
             raise SecretFailure(
-                "The new client secret %s was not accepted within verify_timeout=%ds (%s); %s. "
+                "The new client secret %s was not accepted within verify_timeout=%ds (and max_retry_wait=%gs) (%s); %s. "
                 "Raise verify_timeout, or fix admin consent, or set verify_roles: [] to skip the roles check."
-                % (new["keyId"], p["verify_timeout"], failure.rstrip("."), outcome)
+                % (new["keyId"], p["verify_timeout"], client.budget.max_wait, failure.rstrip("."), outcome)
             )
         result["verified"] = True
     new_cred = dict(new, displayName=new.get("displayName") or name)
@@ -485,7 +527,14 @@ def run(module):
         days_left=days_left(new_cred, now),
         secrets=after,
     )
-    result["diff"]["after"] = {"secrets": after}
+    return finish(result, before, after)
+
+
+def finish(result, before, after):
+    """``changed`` and ``diff`` from the one diff helper (no secret values in either list)."""
+    tracker = DifferenceTracker()
+    tracker.add("secrets", before, after)
+    result.update(changed=tracker.has_changed(), diff=tracker.diff(all_items=True))
     return result
 
 

@@ -12,6 +12,7 @@ import datetime
 import http.server
 import json
 import re
+import socket
 import ssl
 import threading
 import time
@@ -20,6 +21,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+
+DROP = "drop"
 
 
 def make_jwt(claims):
@@ -80,7 +84,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         stub = self.server.stub
         entry = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": raw.decode("utf-8", "replace")}
         stub.log.append(entry)
-        status, headers, body = stub.answer(self.command, self.path, entry)
+        answer = stub.answer(self.command, self.path, entry)
+        if answer == DROP:  # no answer at all: the client sees a dropped connection
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        status, headers, body = answer
         data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
         self.send_response(status)
         for key, value in (headers or {}).items():
@@ -105,6 +114,7 @@ class GraphStub:
         self.routes = []
         self.log = []
         self.token_roles = ["Application.ReadWrite.OwnedBy"]
+        self.token_faults = []  # answers the token endpoint gives first (5xx, DROP), one per request
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.stub = self
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -141,6 +151,8 @@ class GraphStub:
                 },
             )
         if path.endswith("/oauth2/v2.0/token"):
+            if self.token_faults:
+                return self.token_faults.pop(0)
             body = entry["body"]
             if "client_secret=wrong" in body:
                 return 401, {}, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x"}

@@ -16,7 +16,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._graph_client impo
     required_permission,
 )
 
-from .graph_stub import GraphStub, make_jwt
+from .graph_stub import DROP, GraphStub, make_jwt
 
 SECRET = "s3cr3t-Value~that.must_never-leak"
 
@@ -60,12 +60,46 @@ def test_transient_statuses_are_retried_for_updates(graph_stub, stub_params, sta
     assert len(rec.sleeps) == 1 and len(graph_stub.graph_requests()) == 2
 
 
-def test_post_is_not_resent_after_5xx_it_may_have_created_the_object(graph_stub, stub_params):
-    graph_stub.add("POST", r"^/v1.0/applications", err(503, "ServiceUnavailable"), (201, {}, {"id": "dup"}))
-    with pytest.raises(GraphError) as exc:
-        client(stub_params).post("applications", {"displayName": "x"}, action="create the application")
-    assert exc.value.status == 503
+def test_post_after_5xx_is_resent_only_after_the_recheck_found_nothing(graph_stub, stub_params):
+    # Issue 14: a POST that may have created the object is retried safely: re-read by its key first.
+    graph_stub.add("POST", r"^/v1.0/applications", err(503, "ServiceUnavailable"), (201, {}, {"id": "new"}))
+    checks = []
+    assert client(stub_params).post("applications", {"displayName": "x"}, recheck=lambda: checks.append("looked") or None) == {"id": "new"}
+    assert checks == ["looked"] and len(graph_stub.graph_requests()) == 2
+
+
+def test_post_whose_object_the_recheck_finds_is_not_resent(graph_stub, stub_params):
+    graph_stub.add("POST", r"^/v1.0/applications", err(502, "BadGateway"), (201, {}, {"id": "dup"}))
+    assert client(stub_params).post("applications", {"displayName": "x"}, recheck=lambda: {"id": "existing"}) == {"id": "existing"}
     assert len(graph_stub.graph_requests()) == 1
+
+
+def test_a_dropped_connection_is_retried_for_every_method(graph_stub, stub_params):
+    graph_stub.add("POST", r"^/v1.0/servicePrincipals", DROP, (201, {}, {"id": "sp"}))
+    rec = Recorder()
+    assert client(stub_params, rec).post("servicePrincipals", {"appId": "a"}) == {"id": "sp"}
+    assert len(rec.sleeps) == 1 and "connection failed" in rec.warnings[0]
+
+
+def test_5xx_beyond_the_budget_says_which_call_how_long_and_that_a_rerun_is_safe(graph_stub, stub_params):
+    graph_stub.add("POST", r"^/v1.0/applications/x/addPassword", err(503, "ServiceUnavailable", rid="rid-503"))
+    rec = Recorder()
+    with pytest.raises(GraphError) as exc:
+        client(stub_params, rec, max_retry_wait=7).post("applications/x/addPassword", {}, action="add a client secret")
+    text = str(exc.value)
+    assert rec.sleeps == [1.0, 2.0, 4.0]  # time-bounded only: the whole budget is used
+    assert text.startswith("Could not add a client secret: Graph answered 503 ServiceUnavailable (request-id rid-503)")
+    assert "POST /applications/x/addPassword" in text and "7 s" in text and "run again" in text and "\n" not in text
+
+
+def test_a_duplicate_409_is_final_a_transient_409_is_retried(graph_stub, stub_params):
+    graph_stub.add("POST", r"^/v1.0/oauth2PermissionGrants", err(409, "Request_MultipleObjectsWithSameKeyValue"))
+    graph_stub.add("PATCH", r"^/v1.0/applications/x", err(409, "Request_Conflict"), (204, {}, None))
+    rec = Recorder()
+    with pytest.raises(GraphError) as exc:
+        client(stub_params, rec).post("oauth2PermissionGrants", {})
+    assert exc.value.status == 409 and rec.sleeps == []
+    assert client(stub_params, rec).patch("applications/x", {}) == (204, None) and rec.sleeps == [1.0]
 
 
 def test_post_is_retried_on_429(graph_stub, stub_params):
@@ -91,6 +125,19 @@ def test_retry_after_longer_than_the_budget_fails_at_once(graph_stub, stub_param
         client(stub_params, rec, max_retry_wait=5).get("applications/x")
     assert rec.sleeps == []
     assert len(graph_stub.graph_requests()) == 1
+
+
+def test_next_link_to_another_host_is_not_followed(graph_stub, stub_params):
+    graph_stub.add("GET", r"^/v1.0/applications", (200, {}, {"value": [{"id": "a"}], "@odata.nextLink": "https://evil.example/v1.0/applications?x=1"}))
+    with pytest.raises(GraphError) as exc:
+        client(stub_params).list("applications")
+    assert "nextLink" in str(exc.value) and "evil.example" in str(exc.value)
+    plain = graph_stub.url.replace("https://", "http://") + "/v1.0/applications?$skiptoken=2"
+    graph_stub.routes.clear()
+    graph_stub.add("GET", r"^/v1.0/applications", (200, {}, {"value": [], "@odata.nextLink": plain}))
+    with pytest.raises(GraphError):
+        client(stub_params).list("applications")
+    assert len(graph_stub.graph_requests()) == 2  # neither link was requested
 
 
 def test_paging_follows_next_link_and_resends_consistency_level(graph_stub, stub_params):

@@ -9,7 +9,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._permissions impor
     builtin_graph_sp,
     resolve_permissions,
 )
-from ansible_collections.procall.msteams.plugins.modules.entra_app import create_body, is_transient, plan_update, upsert_path
+from ansible_collections.procall.msteams.plugins.modules.entra_app import create_body, plan_update, upsert_path
 from ansible_collections.procall.msteams.plugins.modules.entra_app_info import consent_state, describe_secrets
 
 SP = builtin_graph_sp()
@@ -66,14 +66,6 @@ def test_owners_are_added_never_removed():
 
 def test_upsert_path_quotes():
     assert upsert_path("o'brien") == "applications(uniqueName='o''brien')"
-
-
-def test_transient_errors():
-    from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError
-
-    assert is_transient(GraphError(status=None, message="timed out"))
-    assert is_transient(GraphError(status=503))
-    assert not is_transient(GraphError(status=400, code="Request_BadRequest"))
 
 
 def test_secrets_days_left_and_no_values():

@@ -1,6 +1,7 @@
 """The I/O-light helpers of entra_app_secret with a fake client and a fake clock."""
 
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphAuthError, GraphError
+from ansible_collections.procall.msteams.plugins.module_utils._graph_transport import RetryBudget
 from ansible_collections.procall.msteams.plugins.modules import entra_app_secret as m
 
 
@@ -20,7 +21,8 @@ class FakeClock:
 class FakeClient:
     """Refuses the secret ``refusals`` times (AADSTS7000215, as during replication), then issues ``roles``."""
 
-    def __init__(self, refusals=0, roles=("Presence.ReadWrite.All",)):
+    def __init__(self, refusals=0, roles=("Presence.ReadWrite.All",), clock=None, max_retry_wait=120):
+        self.budget = RetryBudget(max_retry_wait, sleep=(clock or FakeClock()).sleep)
         self.refusals = refusals
         self.roles = list(roles)
         self.calls = 0
@@ -33,20 +35,31 @@ class FakeClient:
 
 
 def test_verify_waits_out_propagation():
-    clock, client = FakeClock(), FakeClient(refusals=3)
-    assert m.verify_new_secret(client, "app", "s3cr3t", "t", ["Presence.ReadWrite.All"], 60, sleep=clock.sleep, clock=clock) is None
+    clock = FakeClock()
+    client = FakeClient(refusals=3, clock=clock)
+    assert m.verify_new_secret(client, "app", "s3cr3t", "t", ["Presence.ReadWrite.All"], 60) is None
     assert client.calls == 4 and clock.sleeps == [1.0, 2.0, 4.0]
 
 
 def test_verify_gives_up_at_the_timeout_with_the_last_reason():
-    clock, client = FakeClock(), FakeClient(refusals=1000)
-    reason = m.verify_new_secret(client, "app", "s3cr3t", "t", [], 20, sleep=clock.sleep, clock=clock)
-    assert "7000215" in reason and clock.t <= 20
+    clock = FakeClock()
+    client = FakeClient(refusals=1000, clock=clock)
+    reason = m.verify_new_secret(client, "app", "s3cr3t", "t", [], 20)
+    assert "7000215" in reason and clock.t == 20  # the whole verify_timeout is used, no more
+
+
+def test_verify_wait_counts_against_max_retry_wait():
+    clock = FakeClock()
+    client = FakeClient(refusals=1000, clock=clock, max_retry_wait=10)
+    client.budget.wait(4, "an earlier throttled request")
+    reason = m.verify_new_secret(client, "app", "s3cr3t", "t", [], 180)
+    assert "7000215" in reason and clock.t == 10 and client.budget.remaining == 0
 
 
 def test_verify_missing_role_names_consent():
-    clock, client = FakeClock(), FakeClient(roles=())
-    reason = m.verify_new_secret(client, "app", "s3cr3t", "t", ["Presence.ReadWrite.All"], 5, sleep=clock.sleep, clock=clock)
+    clock = FakeClock()
+    client = FakeClient(roles=(), clock=clock)
+    reason = m.verify_new_secret(client, "app", "s3cr3t", "t", ["Presence.ReadWrite.All"], 5)
     assert "Presence.ReadWrite.All" in reason and "entra_admin_consent" in reason
 
 
@@ -56,8 +69,9 @@ def test_verify_stops_at_once_when_the_token_endpoint_is_unreachable():
             self.calls += 1
             raise GraphError(action="get a token", message="connection refused")
 
-    clock, client = FakeClock(), Unreachable()
-    reason = m.verify_new_secret(client, "app", "s3cr3t", "t", [], 60, sleep=clock.sleep, clock=clock)
+    clock = FakeClock()
+    client = Unreachable(clock=clock)
+    reason = m.verify_new_secret(client, "app", "s3cr3t", "t", [], 60)
     assert "connection refused" in reason and client.calls == 1 and clock.sleeps == []
 
 
