@@ -64,7 +64,8 @@ options:
         V(usgovernment) is login.microsoftonline.us and graph.microsoft.us (GCC High);
         V(usgovernment_dod) is login.microsoftonline.us and dod-graph.microsoft.us;
         V(china) is login.chinacloudapi.cn and microsoftgraph.chinacloudapi.cn.
-      - If not set, the environment variable E(AZURE_CLOUD) is used.
+      - If not set, the environment variable E(AZURE_CLOUD) is used, else E(AZURE_CLOUD_ENVIRONMENT) as azure.azcollection
+        and AWX's Azure credential spell it (V(AzureCloud), V(AzureUSGovernment), V(AzureChinaCloud)).
     type: str
     choices: [public, usgovernment, usgovernment_dod, china]
     default: public
@@ -90,14 +91,21 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for each HTTP request.
+      - Seconds to wait for each HTTP request; more than 0 and at most 3600.
     type: float
     default: 30
   max_retry_wait:
     description:
-      - Upper bound, in seconds, on the total time one task waits between retries.
-      - Retries happen on throttling (429, honouring C(Retry-After)), transient 5xx and 409 answers, and on reads
-        of an object the task just created that Graph has not replicated yet. Each retry is reported as a warning.
+      - Upper bound, in seconds, on the total time one task waits between retries; from 0 to 86400. Only this time
+        bounds the retries, there is no attempt count.
+      - Every wait counts against it - throttling (429, honouring C(Retry-After)), transient 5xx and 409 answers and
+        dropped connections (for every method, also token requests), reads of an object the task just created that
+        Graph has not replicated yet, a lookup of an app that is not listed yet, and a new secret the token service
+        does not accept yet. Each retry is reported as a warning.
+      - A create whose answer may have been lost is retried safely - the app is looked up by its name, a secret by
+        its display name and start time, an existing service principal or grant is read back.
+      - When the time is used up the task fails with one sentence naming the call and the time waited; running it
+        again is safe.
     type: float
     default: 120
   token_cache_path:
@@ -109,16 +117,23 @@ options:
         holder of the credential can read it.
       - Defaults to C(~/.ansible/procall_msteams/token_cache). Set to V(false) (or an empty string) to disable caching.
       - Not used with O(access_token) or O(managed_identity).
+      - The directory must belong to the user running Ansible; a file of another user or a symlink is an error.
+        Files no credential used for two days (for example of a rotated secret) are removed.
     type: str
 notes:
   - Credential precedence when several are set (environment variables included) is O(access_token),
     O(managed_identity), O(certificate)/O(certificate_path), then O(client_secret).
   - Proxies are taken from the usual E(HTTPS_PROXY) and E(NO_PROXY) environment variables.
+  - An environment variable that is set but empty counts as unset (AWX injects empty credential fields).
+  - Options that are malformed are an error naming the option and the expected shape, before any request;
+    the value itself is never printed.
   - All Graph modules are in the action group C(procall.msteams.graph), so the options can be set once with
     C(module_defaults) and C(group/procall.msteams.graph).
   - Secrets (O(client_secret), O(certificate), O(certificate_password), O(access_token)) are marked C(no_log)
     and never appear in results, warnings or errors.
 requirements:
   - msal >= 1.29
-  - requests
+  - requests >= 2.25
+  - urllib3 >= 1.26.5 (1.26 and 2.x)
+  - cryptography >= 36
 """

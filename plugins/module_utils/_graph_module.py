@@ -22,7 +22,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._graph_client impo
     GraphClient,
     GraphError,
 )
-from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import CLOUDS, cloud_from_environment
+from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import CLOUDS, cloud_from_environment, validate_guid
 
 
 def env_fallback(*names):
@@ -77,6 +77,12 @@ class GraphModule(AnsibleModule):
         kwargs["required_if"] = list(kwargs["required_if"]) + [("managed_identity", "user", ("managed_identity_client_id",))]
         super().__init__(argument_spec=spec, **kwargs)
         self._client = None
+        if self.params.get("object_id"):
+            # An id that goes into a URL must be a GUID (``?$top=1`` would change the request).
+            try:
+                validate_guid(self.params["object_id"], "object_id", "the application's object id")
+            except GraphError as exc:
+                self.fail_graph(exc)
 
     @property
     def client(self):

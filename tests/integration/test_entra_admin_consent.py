@@ -128,3 +128,76 @@ def test_consent_right_after_the_app_was_created_waits_out_replication(graph_emu
     assert res.rc == 0 and out["changed"] is True, res
     assert any("replicate" in w for w in out.get("warnings", [])), out
     assert our_sp(world) is not None and roles_of(world, our_sp(world)["id"]) == [PRESENCE_RW_ALL]
+
+
+def test_check_mode_predicts_the_real_run_after_an_assignment_was_removed(graph_emulator, tmp_path):
+    world = World(graph_emulator, tmp_path)
+    assert world.consent()[1]["changed"] is True
+    sp = our_sp(world)
+    [assignment] = [a for a in world.state()["appRoleAssignments"] if a["principalId"] == sp["id"]]
+    graph_emulator.admin(world.tenant).delete_object("appRoleAssignments", assignment["id"])
+    graph_emulator.reset_log()
+    _res, check, _none = world.consent(check=True)
+    assert graph_emulator.count(kind="graph", tenant_id=world.tenant, writes=True) == 0
+    _res, real, _none = world.consent()
+    assert check["changed"] is real["changed"] is True
+    assert check["diff"] == real["diff"] and check["diff"]["after"]["assigned_roles"] == ["Presence.ReadWrite.All"]
+    assert roles_of(world, sp["id"]) == [PRESENCE_RW_ALL]
+
+
+def test_check_mode_after_permission_drift_lists_the_consent_the_real_run_makes(graph_emulator, tmp_path):
+    # Issue 10: after the app lost Presence.ReadWrite.All (and its assignment), check mode said
+    # consent "ok" although the real run re-created the assignment. Consent told what entra_app
+    # will make the app request (its permissions result) predicts both changes.
+    from tests.integration.graph_play import run_module
+
+    world = World(graph_emulator, tmp_path)
+    app_args = dict(world.auth(), app_id=world.app["appId"], display_name=world.app["displayName"])
+    assert not run_module("entra_app", app_args).get("failed")
+    assert world.consent()[1]["changed"] is True
+    sp = our_sp(world)
+    drifted = world.app_now()["requiredResourceAccess"]
+    drifted[0]["resourceAccess"] = [e for e in drifted[0]["resourceAccess"] if e["id"] != PRESENCE_RW_ALL]
+    graph_emulator.admin(world.tenant).patch_application(world.app["id"], {"requiredResourceAccess": drifted})
+    [assignment] = [a for a in world.state()["appRoleAssignments"] if a["principalId"] == sp["id"]]
+    graph_emulator.admin(world.tenant).delete_object("appRoleAssignments", assignment["id"])
+
+    def onboard(check):
+        app_result = run_module("entra_app", app_args, check=check, diff=True)
+        permissions = app_result["permissions"]
+        consent = world.consent(check=check, delegated_permissions=permissions["delegated"], application_permissions=permissions["application"])[1]
+        return app_result, consent
+
+    graph_emulator.reset_log()
+    app_check, consent_check = onboard(check=True)
+    assert graph_emulator.count(kind="graph", tenant_id=world.tenant, writes=True) == 0
+    app_real, consent_real = onboard(check=False)
+    assert [app_check["changed"], consent_check["changed"]] == [app_real["changed"], consent_real["changed"]] == [True, True]
+    assert app_check["diff"] == app_real["diff"] and consent_check["diff"] == consent_real["diff"]
+    assert roles_of(world, sp["id"]) == [PRESENCE_RW_ALL]
+
+
+def test_a_grant_or_assignment_that_exists_already_is_read_back(graph_emulator, tmp_path, monkeypatch):
+    # A POST whose first attempt went through but whose answer was lost: the retry meets a
+    # duplicate (409 for a grant, 400 for an assignment) and reads it back as success.
+    import requests
+
+    real = requests.Session.request
+    lost = []
+
+    def request(self, method, url, *args, **kwargs):
+        response = real(self, method, url, *args, **kwargs)
+        if method == "POST" and ("oauth2PermissionGrants" in url or "appRoleAssignedTo" in url) and url not in lost:
+            lost.append(url)
+            raise requests.exceptions.ConnectionError("connection reset after the request was sent")
+        return response
+
+    monkeypatch.setattr(requests.Session, "request", request)
+    world = World(graph_emulator, tmp_path)
+    _res, out, _none = world.consent()
+    assert not out.get("failed"), out.get("msg")
+    assert len(lost) == 2
+    sp = our_sp(world)
+    (grant,) = grants_of(world, sp["id"])
+    assert set(grant["scope"].split()) == WANTED_SCOPES
+    assert roles_of(world, sp["id"]) == [PRESENCE_RW_ALL]

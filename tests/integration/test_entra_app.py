@@ -1,4 +1,8 @@
-"""entra_app / entra_app_info through ansible-playbook against the Graph emulator (real msal, HTTPS)."""
+"""entra_app / entra_app_info against the Graph emulator (real msal, HTTPS).
+
+The modules' main() runs in this process (milliseconds); tests that need what only a playbook
+shows (-vvvv output) go through ansible-playbook.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import re
 
 import pytest
 
-from .graph_play import app_task, auth_vars, info_task, run_tasks
+from .graph_play import app_task, auth_vars, info_task, run_module, run_tasks
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +39,15 @@ def one(result, task="App"):
     return result.task_results(task)["localhost"]
 
 
+def app(auth, check=False, diff=False, env=None, **options):
+    """entra_app in this process with the play's module_defaults."""
+    return run_module("entra_app", dict(auth, **options), check=check, diff=diff, env=env)
+
+
+def info(auth, env=None, **options):
+    return run_module("entra_app_info", dict(auth, **options), env=env)
+
+
 def access(app):
     return {(e["type"], e["id"]) for r in app.get("requiredResourceAccess") or [] for e in r["resourceAccess"]}
 
@@ -42,80 +55,80 @@ def access(app):
 def test_create_rerun_check_mode_and_absent(graph_emulator, tenant, writer, tmp_path):
     auth = auth_vars(graph_emulator, tenant, writer, tmp_path)
 
-    checked = run_tasks(tmp_path, "check", [app_task(unique_name=UNIQUE, display_name=NAME)], auth, check=True, diff=True)
-    assert checked.rc == 0, checked
-    assert one(checked)["changed"] is True
-    assert one(checked)["diff"]["after"]["state"] == "present"
+    checked = app(auth, check=True, diff=True, unique_name=UNIQUE, display_name=NAME)
+    assert checked["changed"] is True, checked
+    assert checked["diff"]["after"]["state"] == "present"
     assert graph_emulator.count(writes=True) == 0
     assert apps(graph_emulator, tenant) == []
 
-    created = run_tasks(tmp_path, "create", [app_task(unique_name=UNIQUE, display_name=NAME)], auth)
-    assert created.rc == 0, created
-    res = one(created)
-    assert res["changed"] is True
-    [app] = apps(graph_emulator, tenant)
-    assert (res["app_id"], res["object_id"], res["tenant_id"], res["unique_name"]) == (app["appId"], app["id"], tenant, UNIQUE)
-    assert app["signInAudience"] == "AzureADMyOrg"
-    assert app["publicClient"]["redirectUris"] == ["http://localhost"]
-    assert len(access(app)) == 4 and ("Role", PRESENCE_RW) in access(app)
+    res = app(auth, diff=True, unique_name=UNIQUE, display_name=NAME)
+    assert res["changed"] is True, res
+    [created] = apps(graph_emulator, tenant)
+    assert (res["app_id"], res["object_id"], res["tenant_id"], res["unique_name"]) == (created["appId"], created["id"], tenant, UNIQUE)
+    assert created["signInAudience"] == "AzureADMyOrg"
+    assert created["publicClient"]["redirectUris"] == ["http://localhost"]
+    assert len(access(created)) == 4 and ("Role", PRESENCE_RW) in access(created)
+    # Check mode predicted the real run.
+    assert checked["changed_properties"] == res["changed_properties"] and checked["diff"] == res["diff"]
 
     graph_emulator.reset_log()
-    rerun = run_tasks(tmp_path, "rerun", [app_task(unique_name=UNIQUE, display_name=NAME)], auth, diff=True)
-    assert rerun.rc == 0, rerun
-    assert one(rerun)["changed"] is False
+    rerun = app(auth, diff=True, unique_name=UNIQUE, display_name=NAME)
+    assert rerun["changed"] is False, rerun
     assert graph_emulator.count(writes=True) == 0
     assert graph_emulator.count(kind="token") == 0  # the first run's token, from the shared cache
     assert len(apps(graph_emulator, tenant)) == 1
 
-    info = run_tasks(tmp_path, "info", [info_task(unique_name=UNIQUE)], auth, check=True)
-    assert info.rc == 0, info
-    out = one(info, "Info")
-    assert out["exists"] is True and out["app_id"] == app["appId"]
+    out = info(auth, unique_name=UNIQUE)
+    assert out["exists"] is True and out["app_id"] == created["appId"], out
     assert out["permissions"]["application"] == ["Presence.ReadWrite.All"]
     assert out["permissions"]["delegated"] == ["Presence.Read", "Presence.Read.All", "User.Read"]
     assert out["service_principal_id"] is None and out["consent"]["complete"] is False
     assert out["secrets"] == []
 
-    gone = run_tasks(tmp_path, "absent", [app_task(unique_name=UNIQUE, state="absent")], auth)
-    assert gone.rc == 0, gone
-    assert one(gone)["changed"] is True and apps(graph_emulator, tenant) == []
-    again = run_tasks(tmp_path, "absent-again", [app_task(unique_name=UNIQUE, state="absent")], auth)
-    assert one(again)["changed"] is False
+    checked_gone = app(auth, check=True, diff=True, unique_name=UNIQUE, state="absent")
+    assert checked_gone["changed"] is True and len(apps(graph_emulator, tenant)) == 1
+    gone = app(auth, diff=True, unique_name=UNIQUE, state="absent")
+    assert gone["changed"] is True and apps(graph_emulator, tenant) == [], gone
+    assert checked_gone["diff"] == gone["diff"]
+    again = app(auth, unique_name=UNIQUE, state="absent")
+    assert again["changed"] is False
 
 
 def test_out_of_band_drift_is_shown_and_repaired(graph_emulator, tenant, writer, tmp_path):
     auth = auth_vars(graph_emulator, tenant, writer, tmp_path)
-    task = app_task(unique_name=UNIQUE, display_name=NAME, redirect_uris=["http://localhost", "https://www.estos.de/piimt"])
-    assert run_tasks(tmp_path, "create", [task], auth).rc == 0
-    [app] = apps(graph_emulator, tenant)
-    kept = list(app["requiredResourceAccess"])
+    task = dict(unique_name=UNIQUE, display_name=NAME, redirect_uris=["http://localhost", "https://www.estos.de/piimt"])
+    assert app(auth, **task)["changed"] is True
+    [created] = apps(graph_emulator, tenant)
+    kept = list(created["requiredResourceAccess"])
     kept[0]["resourceAccess"] = [e for e in kept[0]["resourceAccess"] if e["id"] != PRESENCE_RW]
-    graph_emulator.admin(tenant).patch_application(app["id"], {"publicClient": {"redirectUris": ["http://localhost"]}, "requiredResourceAccess": kept})
+    graph_emulator.admin(tenant).patch_application(created["id"], {"publicClient": {"redirectUris": ["http://localhost"]}, "requiredResourceAccess": kept})
 
     graph_emulator.reset_log()
-    check = run_tasks(tmp_path, "drift-check", [task], auth, check=True, diff=True)
-    assert one(check)["changed"] is True
+    check = app(auth, check=True, diff=True, **task)
+    assert check["changed"] is True
     assert graph_emulator.count(writes=True) == 0
-    repaired = run_tasks(tmp_path, "repair", [task], auth, diff=True)
-    res = one(repaired)
+    res = app(auth, diff=True, **task)
     assert res["changed"] is True
     assert sorted(res["changed_properties"]) == ["permissions", "redirect_uris"]
     assert "Presence.ReadWrite.All" not in res["diff"]["before"]["permissions"]["application"]
     assert res["diff"]["after"]["permissions"]["application"] == ["Presence.ReadWrite.All"]
-    assert "https://www.estos.de/piimt" in repaired.stdout or res["diff"]["after"]["redirect_uris"]
-    [app] = apps(graph_emulator, tenant)
-    assert ("Role", PRESENCE_RW) in access(app) and len(access(app)) == 4
-    assert sorted(app["publicClient"]["redirectUris"]) == ["http://localhost", "https://www.estos.de/piimt"]
-    assert one(run_tasks(tmp_path, "converged", [task], auth))["changed"] is False
+    assert "https://www.estos.de/piimt" in res["diff"]["after"]["redirect_uris"]
+    assert "https://www.estos.de/piimt" not in res["diff"]["before"]["redirect_uris"]
+    # Check mode listed exactly the changes the real run made.
+    assert check["changed_properties"] == res["changed_properties"] and check["diff"] == res["diff"]
+    [repaired] = apps(graph_emulator, tenant)
+    assert ("Role", PRESENCE_RW) in access(repaired) and len(access(repaired)) == 4
+    assert sorted(repaired["publicClient"]["redirectUris"]) == ["http://localhost", "https://www.estos.de/piimt"]
+    assert app(auth, **task)["changed"] is False
 
 
 def test_two_apps_with_the_display_name_is_a_clear_error(graph_emulator, tenant, writer, tmp_path):
     admin = graph_emulator.admin(tenant)
     first = admin.add_application({"displayName": NAME})
     second = admin.add_application({"displayName": NAME})
-    result = run_tasks(tmp_path, "dup", [app_task(display_name=NAME)], auth_vars(graph_emulator, tenant, writer, tmp_path))
-    assert result.rc != 0
-    msg = one(result)["msg"]
+    result = app(auth_vars(graph_emulator, tenant, writer, tmp_path), display_name=NAME)
+    assert result.get("failed") is True
+    msg = result["msg"]
     assert "2 applications carry the display name" in msg
     assert first["appId"] in msg and second["appId"] in msg
     assert "Traceback" not in result.output
@@ -123,14 +136,9 @@ def test_two_apps_with_the_display_name_is_a_clear_error(graph_emulator, tenant,
 
 
 def test_unknown_permission_names_the_closest(graph_emulator, tenant, writer, tmp_path):
-    result = run_tasks(
-        tmp_path,
-        "typo",
-        [app_task(unique_name=UNIQUE, display_name=NAME, application_permissions=["Presence.ReadWrite.Al"])],
-        auth_vars(graph_emulator, tenant, writer, tmp_path),
-    )
-    assert result.rc != 0
-    assert "closest valid names: Presence.ReadWrite.All" in one(result)["msg"]
+    result = app(auth_vars(graph_emulator, tenant, writer, tmp_path), unique_name=UNIQUE, display_name=NAME, application_permissions=["Presence.ReadWrite.Al"])
+    assert result.get("failed") is True
+    assert "closest valid names: Presence.ReadWrite.All" in result["msg"]
     assert graph_emulator.count(writes=True) == 0
 
 
@@ -142,25 +150,25 @@ def test_replication_lag_and_throttling_still_converge_to_one_app(graph_emulator
         options["unique_name"] = unique_name
     graph_emulator.faults.replication_lag(seconds=5)
     graph_emulator.faults.throttle(burst=3, retry_after=1)
-    first = run_tasks(tmp_path, "faulty", [app_task(**options)], auth)
-    assert first.rc == 0, one(first)["msg"]
-    assert any("429" in w for w in one(first)["warnings"])  # the retries were reported as warnings
+    first = app(auth, **options)
+    assert not first.get("failed"), first.get("msg")
+    assert any("429" in w for w in first["warnings"])  # the retries were reported as warnings
     # A rerun comes after replication has caught up (lag is seconds in Entra ID); throttling stays on.
     graph_emulator.clock.advance(seconds=60)
     graph_emulator.faults.throttle(burst=2, retry_after=1)
-    second = run_tasks(tmp_path, "faulty-rerun", [app_task(**options)], auth)
-    assert second.rc == 0, one(second)["msg"]
-    assert one(second)["changed"] is False
+    second = app(auth, **options)
+    assert not second.get("failed"), second.get("msg")
+    assert second["changed"] is False
     assert len(apps(graph_emulator, tenant)) == 1
-    [app] = apps(graph_emulator, tenant)
-    assert writer["service_principal_id"] in graph_emulator.state(tenant)["owners"].get(app["id"], [])
+    [created] = apps(graph_emulator, tenant)
+    assert writer["service_principal_id"] in graph_emulator.state(tenant)["owners"].get(created["id"], [])
 
 
 def test_identity_without_permission_is_told_which_it_needs(graph_emulator, tenant, tmp_path):
     reader = graph_emulator.add_automation_identity(tenant, roles=["Application.Read.All"])
-    result = run_tasks(tmp_path, "denied", [app_task(unique_name=UNIQUE, display_name=NAME)], auth_vars(graph_emulator, tenant, reader, tmp_path))
-    assert result.rc != 0
-    msg = one(result)["msg"]
+    result = app(auth_vars(graph_emulator, tenant, reader, tmp_path), unique_name=UNIQUE, display_name=NAME)
+    assert result.get("failed") is True
+    msg = result["msg"]
     assert "403 Authorization_RequestDenied" in msg and "request-id" in msg
     assert "Application.ReadWrite" in msg
     assert apps(graph_emulator, tenant) == []
@@ -168,10 +176,8 @@ def test_identity_without_permission_is_told_which_it_needs(graph_emulator, tena
 
 def test_certificate_auth_works(graph_emulator, tenant, tmp_path):
     ident = graph_emulator.add_automation_identity(tenant, roles=WRITER, credential="certificate")
-    auth = auth_vars(graph_emulator, tenant, ident, tmp_path)
-    result = run_tasks(tmp_path, "cert", [app_task(unique_name=UNIQUE, display_name=NAME)], auth)
-    assert result.rc == 0, result
-    assert one(result)["changed"] is True and len(apps(graph_emulator, tenant)) == 1
+    result = app(auth_vars(graph_emulator, tenant, ident, tmp_path), unique_name=UNIQUE, display_name=NAME)
+    assert result["changed"] is True and len(apps(graph_emulator, tenant)) == 1, result
     assert graph_emulator.count(kind="token") == 1
 
 
@@ -195,32 +201,31 @@ def test_secret_never_printed_at_vvvv(graph_emulator, tenant, writer, tmp_path):
 
 def test_info_reports_secrets_without_values(graph_emulator, tenant, writer, tmp_path):
     auth = auth_vars(graph_emulator, tenant, writer, tmp_path)
-    assert run_tasks(tmp_path, "create", [app_task(unique_name=UNIQUE, display_name=NAME)], auth).rc == 0
-    [app] = apps(graph_emulator, tenant)
+    assert app(auth, unique_name=UNIQUE, display_name=NAME)["changed"] is True
+    [created] = apps(graph_emulator, tenant)
     token = graph_emulator.token(tenant, writer["client_id"], writer["client_secret"]).json()["access_token"]
-    added = graph_emulator.graph("POST", f"/applications/{app['id']}/addPassword", token, json={"passwordCredential": {"displayName": "ucserver01"}}).json()
-    info = run_tasks(tmp_path, "info", [info_task(app_id=app["appId"])], auth)
-    assert info.rc == 0, info
-    [secret] = one(info, "Info")["secrets"]
+    added = graph_emulator.graph("POST", f"/applications/{created['id']}/addPassword", token, json={"passwordCredential": {"displayName": "ucserver01"}}).json()
+    out = info(auth, app_id=created["appId"])
+    [secret] = out["secrets"]
     assert secret["key_id"] == added["keyId"] and secret["display_name"] == "ucserver01"
-    # Default lifetime two years (graph.md); days are counted on Graph's clock (its Date header).
+    # Default lifetime two years; days are counted on Graph's clock (its Date header).
     assert 729 <= secret["days_left"] <= 731 and secret["expired"] is False
-    assert added["secretText"] not in info.output
+    assert added["secretText"] not in out.output
 
 
 def test_info_reports_consent_state(graph_emulator, tenant, tmp_path):
     roles = ["Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All", "Directory.Read.All"]
     admin_ident = graph_emulator.add_automation_identity(tenant, roles=roles)
     auth = auth_vars(graph_emulator, tenant, admin_ident, tmp_path)
-    assert run_tasks(tmp_path, "create", [app_task(unique_name=UNIQUE, display_name=NAME)], auth).rc == 0
-    [app] = apps(graph_emulator, tenant)
+    assert app(auth, unique_name=UNIQUE, display_name=NAME)["changed"] is True
+    [created] = apps(graph_emulator, tenant)
     token = graph_emulator.token(tenant, admin_ident["client_id"], admin_ident["client_secret"]).json()["access_token"]
     graph_sp = graph_emulator.state(tenant)["graph_service_principal_id"]
-    sp = graph_emulator.graph("POST", "/servicePrincipals", token, json={"appId": app["appId"]}).json()
+    sp = graph_emulator.graph("POST", "/servicePrincipals", token, json={"appId": created["appId"]}).json()
     grant = {"clientId": sp["id"], "consentType": "AllPrincipals", "resourceId": graph_sp, "scope": "Presence.Read User.Read"}
     assert graph_emulator.graph("POST", "/oauth2PermissionGrants", token, json=grant).status_code == 201
 
-    partial = one(run_tasks(tmp_path, "partial", [info_task(unique_name=UNIQUE)], auth), "Info")
+    partial = info(auth, unique_name=UNIQUE)
     assert partial["service_principal_id"] == sp["id"]
     assert partial["consent"]["delegated"] == {"granted": ["Presence.Read", "User.Read"], "missing": ["Presence.Read.All"]}
     assert partial["consent"]["application"] == {"granted": [], "missing": ["Presence.ReadWrite.All"]}
@@ -230,7 +235,7 @@ def test_info_reports_consent_state(graph_emulator, tenant, tmp_path):
     assert graph_emulator.graph("POST", f"/servicePrincipals/{graph_sp}/appRoleAssignedTo", token, json=assignment).status_code == 201
     [grant_obj] = [g for g in graph_emulator.state(tenant)["oauth2PermissionGrants"] if g["clientId"] == sp["id"]]
     graph_emulator.graph("PATCH", f"/oauth2PermissionGrants/{grant_obj['id']}", token, json={"scope": "Presence.Read Presence.Read.All User.Read"})
-    full = one(run_tasks(tmp_path, "full", [info_task(unique_name=UNIQUE)], auth), "Info")
+    full = info(auth, unique_name=UNIQUE)
     assert full["consent"]["application"] == {"granted": ["Presence.ReadWrite.All"], "missing": []}
     assert full["consent"]["complete"] is True
 
@@ -242,16 +247,75 @@ def test_a_create_answered_with_a_transient_error_is_not_duplicated(graph_emulat
     if unique_name:
         options["unique_name"] = unique_name
     graph_emulator.faults.conflicts(burst=1)  # the create answers 409 once
-    result = run_tasks(tmp_path, "conflict", [app_task(**options)], auth)
-    assert result.rc == 0, one(result)["msg"]
-    assert one(result)["changed"] is True
-    # Sent twice: the 409 was retried (by urllib3 for the upsert, after a re-check by name for a POST).
+    result = app(auth, **options)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True
+    # Sent twice: the 409 was retried (the upsert as it is, a POST after a re-check by name).
     assert graph_emulator.count(writes=True) == 2
     if not unique_name:
         assert graph_emulator.count(method="GET", path="/v1.0/applications") == 2  # lookup + re-check
     assert len(apps(graph_emulator, tenant)) == 1
-    rerun = run_tasks(tmp_path, "rerun", [app_task(**options)], auth)
-    assert one(rerun)["changed"] is False and len(apps(graph_emulator, tenant)) == 1
+    rerun = app(auth, **options)
+    assert rerun["changed"] is False and len(apps(graph_emulator, tenant)) == 1
+
+
+@pytest.fixture
+def lose_answers(monkeypatch):
+    """``lose_answers(method, pattern, times=1)``: such requests reach the emulator (and are
+    processed) but their answer is lost on the way back, as a dropped connection after the write."""
+    import requests
+
+    real = requests.Session.request
+    rules = []
+
+    def request(self, method, url, *args, **kwargs):
+        response = real(self, method, url, *args, **kwargs)
+        for rule in rules:
+            if rule["left"] and method == rule["method"] and re.search(rule["pattern"], url):
+                rule["left"] -= 1
+                raise requests.exceptions.ConnectionError("connection reset after the request was sent")
+        return response
+
+    monkeypatch.setattr(requests.Session, "request", request)
+    return lambda method, pattern, times=1: rules.append({"method": method, "pattern": pattern, "left": times})
+
+
+@pytest.mark.parametrize("unique_name", [UNIQUE, None], ids=["upsert", "display-name"])
+def test_a_create_whose_answer_was_lost_is_not_duplicated(graph_emulator, tenant, writer, tmp_path, unique_name, lose_answers):
+    # Issue 14: POST was retried on 429 only, so a dropped connection failed the create, and
+    # nothing re-read before a retry. Now the create is resent only after a re-read by its key.
+    auth = auth_vars(graph_emulator, tenant, writer, tmp_path)
+    options = {"display_name": NAME}
+    if unique_name:
+        options["unique_name"] = unique_name
+    lose_answers("PATCH" if unique_name else "POST", r"/v1\.0/applications")
+    result = app(auth, **options)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True and len(apps(graph_emulator, tenant)) == 1
+    assert any("connection failed" in w for w in result["warnings"])
+    assert app(auth, **options)["changed"] is False
+
+
+@pytest.mark.parametrize("fault", ["server_errors", "drop_connections"])
+def test_5xx_and_dropped_connections_are_retried_for_every_call(graph_emulator, tenant, writer, tmp_path, fault):
+    auth = auth_vars(graph_emulator, tenant, writer, tmp_path)
+    assert info(auth, display_name=NAME)["exists"] is False  # token and discovery before the fault
+    getattr(graph_emulator.faults, fault)(burst=2)
+    result = app(auth, unique_name=UNIQUE, display_name=NAME)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True and len(apps(graph_emulator, tenant)) == 1
+    assert len([w for w in result["warnings"] if "retried after" in w]) == 2
+
+
+def test_throttling_beyond_max_retry_wait_is_one_sentence_naming_call_wait_and_rerun(graph_emulator, tenant, writer, tmp_path):
+    auth = auth_vars(graph_emulator, tenant, writer, tmp_path, max_retry_wait=3)
+    assert info(auth, display_name=NAME)["exists"] is False
+    graph_emulator.faults.server_errors(burst=50, status=503)
+    result = app(auth, unique_name=UNIQUE, display_name=NAME)
+    assert result.get("failed") is True
+    msg = result["msg"]
+    assert msg.startswith("Could not ") and "503" in msg and re.search(r"Gave up on GET /\w+ after waiting 3 s", msg) and "run again" in msg, msg
+    assert "\n" not in msg and "Traceback" not in result.output
 
 
 def test_managed_identity_reads_the_app(graph_emulator, tenant, writer, tmp_path):
@@ -263,13 +327,13 @@ def test_managed_identity_reads_the_app(graph_emulator, tenant, writer, tmp_path
         "graph_endpoint": graph_emulator.url,
         "ca_path": graph_emulator.ca_path,
     }
-    result = run_tasks(tmp_path, "msi", [info_task(unique_name=UNIQUE)], defaults, env=identity["env"])
-    assert result.rc == 0, one(result, "Info")["msg"]
-    assert one(result, "Info")["exists"] is True and one(result, "Info")["tenant_id"] == tenant
+    result = info(defaults, env=identity["env"], unique_name=UNIQUE)
+    assert not result.get("failed"), result.get("msg")
+    assert result["exists"] is True and result["tenant_id"] == tenant
     assert identity["identity_header"] not in result.output
     # Without write permission, entra_app says which one it lacks.
-    denied = run_tasks(tmp_path, "msi-write", [app_task(unique_name=UNIQUE, display_name=NAME, notes="x")], defaults, env=identity["env"])
-    assert denied.rc != 0 and "Application.ReadWrite" in one(denied)["msg"]
+    denied = app(defaults, env=identity["env"], unique_name=UNIQUE, display_name=NAME, notes="x")
+    assert denied.get("failed") is True and "Application.ReadWrite" in denied["msg"]
 
 
 @pytest.mark.parametrize(
@@ -289,35 +353,71 @@ def test_sign_in_failures_name_the_aadsts_code(graph_emulator, tenant, writer, t
         tenant_id = "0d1e2f3a-0000-4000-8000-00000000beef"
     else:
         graph_emulator.clock.advance(days=800)  # past the default two-year lifetime
-    result = run_tasks(tmp_path, case, [app_task(unique_name=UNIQUE, display_name=NAME)], auth_vars(graph_emulator, tenant_id, ident, tmp_path))
-    assert result.rc != 0
-    msg = one(result)["msg"]
+    result = app(auth_vars(graph_emulator, tenant_id, ident, tmp_path), unique_name=UNIQUE, display_name=NAME)
+    assert result.get("failed") is True
+    msg = result["msg"]
     assert code in msg and meaning in msg, msg
     assert writer["client_secret"] not in result.output and "Traceback" not in msg
 
 
 def test_malformed_ids_are_rejected_before_any_request(graph_emulator, tenant, writer, tmp_path):
     graph_emulator.reset_log()
-    bad = auth_vars(graph_emulator, "contoso onmicrosoft", writer, tmp_path)
-    result = run_tasks(tmp_path, "malformed", [app_task(unique_name=UNIQUE, display_name=NAME)], bad)
-    assert result.rc != 0 and "tenant_id" in one(result)["msg"]
+    result = app(auth_vars(graph_emulator, "contoso onmicrosoft", writer, tmp_path), unique_name=UNIQUE, display_name=NAME)
+    assert result.get("failed") is True and "tenant_id" in result["msg"]
+    assert "contoso onmicrosoft" not in result["msg"]  # a mistyped secret pasted here must not be printed
+    bad_object = app(auth_vars(graph_emulator, tenant, writer, tmp_path), object_id="?$top=1", notes="x")
+    assert bad_object.get("failed") is True and "object_id" in bad_object["msg"] and "GUID" in bad_object["msg"]
+    assert [r for r in graph_emulator.requests() if r["kind"] == "graph"] == []
+
+
+@pytest.mark.parametrize(
+    "overrides, needle",
+    [({"timeout": -1}, "timeout"), ({"timeout": 0}, "timeout"), ({"max_retry_wait": -1}, "max_retry_wait")],
+)
+def test_bad_numbers_fail_before_any_request(graph_emulator, tenant, writer, tmp_path, overrides, needle):
+    graph_emulator.reset_log()
+    result = app(auth_vars(graph_emulator, tenant, writer, tmp_path, **overrides), unique_name=UNIQUE, display_name=NAME)
+    assert result.get("failed") is True and needle in result["msg"]
     assert [r for r in graph_emulator.requests() if r["kind"] != "control"] == []
 
 
 def test_a_hand_made_namesake_is_reported_not_adopted(graph_emulator, tenant, writer, tmp_path):
     portal = graph_emulator.admin(tenant).add_application({"displayName": NAME})
-    result = run_tasks(tmp_path, "namesake", [app_task(unique_name=UNIQUE, display_name=NAME)], auth_vars(graph_emulator, tenant, writer, tmp_path))
-    assert result.rc == 0, one(result)["msg"]
-    assert any(portal["appId"] in w and "app_id" in w for w in one(result)["warnings"])
-    assert one(result)["app_id"] != portal["appId"]
+    result = app(auth_vars(graph_emulator, tenant, writer, tmp_path), unique_name=UNIQUE, display_name=NAME)
+    assert not result.get("failed"), result.get("msg")
+    assert any(portal["appId"] in w and "app_id" in w for w in result["warnings"])
+    assert result["app_id"] != portal["appId"]
 
 
 def test_ca_path_is_needed_and_validate_certs_false_is_warned(graph_emulator, tenant, writer, tmp_path):
     graph_emulator.admin(tenant).add_application({"displayName": NAME, "uniqueName": UNIQUE})
     auth = auth_vars(graph_emulator, tenant, writer, tmp_path)
     auth.pop("ca_path")
-    untrusted = run_tasks(tmp_path, "untrusted", [info_task(unique_name=UNIQUE)], auth)
-    assert untrusted.rc != 0 and "Set ca_path" in one(untrusted, "Info")["msg"]
-    unverified = run_tasks(tmp_path, "unverified", [info_task(unique_name=UNIQUE)], dict(auth, validate_certs=False))
-    assert unverified.rc == 0, one(unverified, "Info")["msg"]
-    assert any("validate_certs=false" in w for w in one(unverified, "Info")["warnings"])
+    untrusted = info(auth, unique_name=UNIQUE)
+    assert untrusted.get("failed") is True and "Set ca_path" in untrusted["msg"]
+    assert not any("retried" in w for w in untrusted.get("warnings") or [])  # a TLS failure is not retried
+    unverified = info(dict(auth, validate_certs=False), unique_name=UNIQUE)
+    assert not unverified.get("failed"), unverified.get("msg")
+    assert any("validate_certs=false" in w for w in unverified["warnings"])
+
+
+def test_the_env_awx_injects_works(graph_emulator, tenant, writer, tmp_path):
+    # Exactly what AWX's Azure Resource Manager credential injects (service principal fields),
+    # plus this collection's own credential type with its cloud field left empty.
+    graph_emulator.admin(tenant).add_application({"displayName": NAME, "uniqueName": UNIQUE})
+    env = {
+        "AZURE_SUBSCRIPTION_ID": "",
+        "AZURE_CLIENT_ID": writer["client_id"],
+        "AZURE_SECRET": writer["client_secret"],
+        "AZURE_TENANT": tenant,
+        "AZURE_CLOUD_ENVIRONMENT": "AzureCloud",
+        "AZURE_AD_USER": "",
+        "AZURE_PASSWORD": "",
+        "AZURE_CLOUD": "",
+    }
+    endpoints = {"login_endpoint": graph_emulator.url, "graph_endpoint": graph_emulator.url, "ca_path": graph_emulator.ca_path}
+    endpoints["token_cache_path"] = str(tmp_path / "awx-cache")
+    result = info(endpoints, env=env, unique_name=UNIQUE)
+    assert not result.get("failed"), result.get("msg")
+    assert result["exists"] is True and result["tenant_id"] == tenant
+    assert writer["client_secret"] not in result.output

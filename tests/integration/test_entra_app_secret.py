@@ -124,7 +124,8 @@ def test_vvvv_never_prints_a_secret(world, graph_emulator):
     assert res3.rc == 0 and kept == new_secret
     assert "censored" in res3.output  # the action plugin hid the whole result
     for run in (res, res2, res3):
-        assert "procall.msteams.entra_app_secret" in run.output or "under test" in run.output
+        # The module really ran at -vvvv (its payload and result went through the verbose callback).
+        assert "AnsiballZ_entra_app_secret" in run.output and "<localhost> EXEC" in run.output
         for value in (secret, new_secret, world.identity["client_secret"]):
             assert value not in run.output
 
@@ -157,3 +158,76 @@ def test_personal_account_audience_allows_only_two_secrets(graph_emulator, tmp_p
     res, out, _ignored = world.secret(consumer="ucs3")
     assert out["failed"] and "only 2 client secrets" in out["msg"] and "AzureADandPersonalMicrosoftAccount" in out["msg"], res
     assert len(world.password_credentials()) == 2
+
+
+def test_check_mode_predicts_the_real_run(world, graph_emulator):
+    _res, check, _none = world.secret(consumer="ucs1", check=True)
+    graph_emulator.reset_log()
+    _res, real, secret = world.secret(consumer="ucs1")
+    assert check["changed"] is real["changed"] is True and secret
+    before_check, after_check = check["diff"]["before"]["secrets"], check["diff"]["after"]["secrets"]
+    before_real, after_real = real["diff"]["before"]["secrets"], real["diff"]["after"]["secrets"]
+    assert before_check == before_real == []
+    assert [(c["display_name"], c["end_date"][:10], c["days_left"]) for c in after_check] == [
+        (c["display_name"], c["end_date"][:10], c["days_left"]) for c in after_real
+    ]
+    # Revoking: check mode names exactly the key ids the real run revokes.
+    world.advance_clock(160)
+    _res, rot, _new = world.secret(consumer="ucs1", current_secret=secret)
+    _res, check_gone, _none = world.secret(consumer="ucs1", state="absent", keep_key_ids=[rot["key_id"]], check=True)
+    _res, gone, _none = world.secret(consumer="ucs1", state="absent", keep_key_ids=[rot["key_id"]])
+    assert check_gone["revoked_key_ids"] == gone["revoked_key_ids"] == [real["key_id"]]
+    assert check_gone["diff"] == gone["diff"] and check_gone["changed"] is gone["changed"] is True
+
+
+@pytest.mark.parametrize("days", [10**9, 3_000_000, 2**63, 0, -5])
+def test_absurd_validity_days_is_a_clear_error_before_any_write(world, graph_emulator, days):
+    graph_emulator.reset_log()
+    _res, out, _none = world.secret(consumer="ucs1", validity_days=days, rotate_before_days=0)
+    assert out["failed"] and "validity_days" in out["msg"] and "3650" in out["msg"], out
+    assert graph_emulator.count(kind="graph", tenant_id=world.tenant, writes=True) == 0
+
+
+def test_key_ids_must_be_guids(world, graph_emulator):
+    graph_emulator.reset_log()
+    _res, out, _none = world.secret(state="absent", key_ids=["?$top=1"])
+    assert out["failed"] and "key_ids" in out["msg"] and "GUID" in out["msg"] and "$top" not in out["msg"], out
+    assert graph_emulator.count(kind="graph", tenant_id=world.tenant, writes=True) == 0
+
+
+def test_a_503_from_the_token_endpoint_right_after_add_password_is_waited_out(world, graph_emulator):
+    # Issue 14: the 503 surfaced as msal's "HTTP Error: 503" and left the new secret neither verified nor revoked.
+    graph_emulator.faults.server_errors(burst=2, status=503, kinds=("token",))
+    _res, out, secret = world.secret(consumer="ucs1")
+    assert not out.get("failed"), out.get("msg")
+    assert out["verified"] is True and secret
+    assert [c["keyId"] for c in world.password_credentials()] == [out["key_id"]]
+
+
+def test_a_token_endpoint_that_stays_down_revokes_the_new_secret(world, graph_emulator):
+    graph_emulator.faults.server_errors(burst=500, status=503, kinds=("token",))
+    _res, out, secret = world.secret(consumer="ucs1", max_retry_wait=3)
+    assert out["failed"] and secret is None
+    assert "HTTP Error" not in out["msg"] and "was revoked again" in out["msg"] and "503" in out["msg"], out["msg"]
+    assert world.password_credentials() == []
+
+
+def test_an_add_password_whose_answer_was_lost_leaves_one_working_secret(world, graph_emulator, monkeypatch):
+    import requests
+
+    real = requests.Session.request
+    lost = []
+
+    def request(self, method, url, *args, **kwargs):
+        response = real(self, method, url, *args, **kwargs)
+        if method == "POST" and url.endswith("/addPassword") and not lost:
+            lost.append(url)
+            raise requests.exceptions.ConnectionError("connection reset after the request was sent")
+        return response
+
+    monkeypatch.setattr(requests.Session, "request", request)
+    _res, out, secret = world.secret(consumer="ucs1")
+    assert not out.get("failed"), out.get("msg")
+    assert lost and out["verified"] is True and secret
+    # The secret whose value was lost was found by name and start time and revoked; one remains.
+    assert [c["keyId"] for c in world.password_credentials()] == [out["key_id"]]
