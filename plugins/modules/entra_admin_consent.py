@@ -76,6 +76,12 @@ notes:
     app role assignments, or a token of a user with the directory role Privileged Role Administrator.
     Cloud Application Administrator cannot consent to Microsoft Graph application permissions such as
     C(Presence.ReadWrite.All). Without them the module fails naming what is missing, before writing anything.
+  - Check mode predicts the real run from what the app requests now. Right after M(procall.msteams.entra_app) in the
+    same play, pass its RV(procall.msteams.entra_app#module:permissions) result as O(delegated_permissions) and
+    O(application_permissions), so that a permission C(entra_app) is about to restore is in the prediction too
+    (check mode does not write the app, so the app does not request it yet).
+  - A grant or app role assignment that exists already (a retried create whose first answer was lost, or a parallel
+    run) is read back as success.
   - These permissions let their holder elevate any app; keep them for onboarding only. Secret rotation
     (M(procall.msteams.entra_app_secret)) does not need them.
 seealso:
@@ -93,6 +99,12 @@ EXAMPLES = r"""
       client_id: "{{ automation_client_id }}"
       client_secret: "{{ automation_client_secret }}"
   register: consent
+
+- name: Consent to what entra_app makes the app request (check mode then predicts both steps)
+  procall.msteams.entra_admin_consent:
+    app_id: "{{ procall_app.app_id }}"
+    delegated_permissions: "{{ procall_app.permissions.delegated }}"
+    application_permissions: "{{ procall_app.permissions.application }}"
 
 - name: Consent to an explicit list, leaving other consent in place
   procall.msteams.entra_admin_consent:
