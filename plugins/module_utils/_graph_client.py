@@ -13,20 +13,19 @@ token cache (``_token_cache``).
 
 from __future__ import annotations
 
-import contextlib
-import email.utils
 import json
 import uuid
 from datetime import datetime, timezone
 
-from ansible_collections.procall.msteams.plugins.module_utils._graph_auth import (  # noqa: F401 - re-exported for the modules
+from ansible_collections.procall.msteams.plugins.module_utils._dates import parse_http_date
+from ansible_collections.procall.msteams.plugins.module_utils._graph_auth import (
     HAS_MSAL,
     MSAL_IMPORT_ERROR,
     GraphAuth,
     decode_jwt_claims,
     exhausted_error,
 )
-from ansible_collections.procall.msteams.plugins.module_utils._graph_errors import (  # noqa: F401 - re-exported for the modules
+from ansible_collections.procall.msteams.plugins.module_utils._graph_errors import (
     GraphAuthError,
     GraphConfigError,
     GraphError,
@@ -37,8 +36,8 @@ from ansible_collections.procall.msteams.plugins.module_utils._graph_errors impo
     required_permission,
     tls_error,
 )
-from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import GraphSettings, host_of  # noqa: F401 - re-exported
-from ansible_collections.procall.msteams.plugins.module_utils._graph_transport import (  # noqa: F401 - re-exported
+from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import GraphSettings, host_of
+from ansible_collections.procall.msteams.plugins.module_utils._graph_transport import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     GraphSession,
@@ -49,6 +48,23 @@ from ansible_collections.procall.msteams.plugins.module_utils._token_cache impor
 
 if HAS_REQUESTS:
     import requests
+
+# The modules import the whole Graph surface from here (docs/dev/contracts.md).
+__all__ = [
+    "HAS_MSAL",
+    "HAS_REQUESTS",
+    "MSAL_IMPORT_ERROR",
+    "REQUESTS_IMPORT_ERROR",
+    "GraphAuthError",
+    "GraphClient",
+    "GraphConfigError",
+    "GraphError",
+    "GraphSettings",
+    "RetryBudget",
+    "decode_jwt_claims",
+    "odata_quote",
+    "required_permission",
+]
 
 
 def odata_quote(value):
@@ -190,17 +206,11 @@ class GraphClient:
             raise error_from_response(response, action, method, rel, roles=self.roles if response.status_code == 403 else None)
 
     def _note_date(self, response):
-        value = response.headers.get("Date")
-        if value:
-            with contextlib.suppress(TypeError, ValueError, IndexError):
-                self.server_date = email.utils.parsedate_to_datetime(value)
+        self.server_date = parse_http_date(response.headers.get("Date")) or self.server_date
 
     def now(self):
         """Graph's time (the ``Date`` of its last answer), else the controller's, in UTC."""
-        if self.server_date is not None:
-            value = self.server_date
-            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return datetime.now(timezone.utc)
+        return self.server_date or datetime.now(timezone.utc)
 
     @staticmethod
     def _json(response):

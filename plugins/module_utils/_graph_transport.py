@@ -18,10 +18,10 @@ resends a POST. requests' default adapter (no retries) is used underneath.
 
 from __future__ import annotations
 
-import email.utils
 import time
 from datetime import datetime, timezone
 
+from ansible_collections.procall.msteams.plugins.module_utils._dates import parse_http_date
 from ansible_collections.procall.msteams.plugins.module_utils._graph_errors import RetriesExhausted, error_codes, short
 
 try:
@@ -56,12 +56,9 @@ def retry_after_seconds(response, now=None):
         return max(0.0, float(value))
     except ValueError:
         pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    when = parse_http_date(value)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 

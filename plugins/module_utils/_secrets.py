@@ -18,7 +18,13 @@ __metaclass__ = type
 
 import datetime
 import re
-from email.utils import parsedate_to_datetime
+
+from ansible_collections.procall.msteams.plugins.module_utils._dates import (  # noqa: F401 - part of this module's interface
+    UTC,
+    format_graph_datetime,
+    now_from_date_header,
+    parse_graph_datetime,
+)
 
 # The display name of a consumer's secret is PREFIX + ": " + consumer (e.g. the inventory host
 # name), so each UCServer holds, rotates and loses only its own secret (docs/consent-and-secrets.md).
@@ -28,10 +34,6 @@ NAME_SEPARATOR = ": "
 # https://learn.microsoft.com/en-us/entra/identity-platform/supported-accounts-validation: personal-account audiences allow only 2 secrets per app.
 PERSONAL_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
 PERSONAL_SECRET_LIMIT = 2
-
-UTC = datetime.timezone.utc
-
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 class SecretDecisionError(ValueError):
@@ -44,48 +46,6 @@ def secret_display_name(prefix, consumer=None):
     if consumer is None or str(consumer).strip() == "":
         return prefix
     return prefix + NAME_SEPARATOR + str(consumer).strip()
-
-
-def parse_graph_datetime(value):
-    """Parse Graph's ISO 8601 timestamps (``Z``, offsets, 0-7 fraction digits) to aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    m = _ISO.match(str(value).strip())
-    if not m:
-        raise ValueError("not an ISO 8601 timestamp: %r" % (value,))
-    year, month, day, hour, minute, second, frac, tz = m.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
-    result = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=UTC)
-    if tz and tz != "Z":
-        sign = -1 if tz[0] == "-" else 1
-        digits = tz[1:].replace(":", "")
-        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        result = result - sign * offset
-    return result
-
-
-def format_graph_datetime(value):
-    """Aware datetime -> Graph's ``2026-05-26T03:00:00Z`` form."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def now_from_date_header(header, fallback):
-    """The server's clock from an HTTP ``Date`` header (RFC 9110 7.1.1.2), else ``fallback``.
-
-    Why the server's clock: Entra ID decides when a secret has expired, so days left are
-    counted on its clock; and the emulator's settable clock reaches the module this way
-    without any test-only option.
-    """
-    if header:
-        try:
-            parsed = parsedate_to_datetime(header)
-        except (TypeError, ValueError, IndexError):
-            parsed = None
-        if parsed is not None:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return fallback
 
 
 def days_left(credential, now):
