@@ -96,8 +96,9 @@ options:
     default: 30
   max_retry_wait:
     description:
-      - Upper bound, in seconds, on the total time one task waits between retries; from 0 to 86400. Only this time
-        bounds the retries, there is no attempt count.
+      - Upper bound, in seconds, on the total time one task waits between retries (a request that hung until
+        O(timeout) before it is retried counts too); from 0 to 86400. Only this time bounds the retries, there is
+        no attempt count.
       - Every wait counts against it - throttling (429, honouring C(Retry-After)), transient 5xx and 409 answers and
         dropped connections (for every method, also token requests), reads of an object the task just created that
         Graph has not replicated yet, a lookup of an app that is not listed yet, and a new secret the token service

@@ -89,6 +89,10 @@ class RetryBudget:
             return None
         return min(backoff(attempt), remaining)
 
+    def spend(self, seconds):
+        """Charge time lost without sleeping (an attempt that hung until ``timeout``)."""
+        self.waited += max(0.0, float(seconds))
+
     def wait(self, seconds, reason):
         seconds = max(0.0, float(seconds))
         self.waited += seconds
@@ -159,12 +163,15 @@ if HAS_REQUESTS:
                 if self._counter is not None:
                     self._counter(method, url)
                 response = error = None
+                started = time.monotonic()
                 try:
                     response = super().request(method, url, *args, **kwargs)
                 except requests.exceptions.SSLError:
                     raise
                 except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                     error = exc
+                    # A request that hung until ``timeout`` is time lost to retrying too: it counts.
+                    self.budget.spend(time.monotonic() - started)
                 reason = transient_reason(method, response, error)
                 if reason is None and retry_if is not None:
                     reason = retry_if(response)
