@@ -90,7 +90,13 @@ def run_module(module, args, check=False, diff=False, env=None):
         getattr(warnings, registry, {}).clear()
     saved = {name: os.environ.get(name) for name in (env or {})}
     out = io.StringIO()
+    # ansible-core 2.19 routes module warnings to the controller's Display once controller code was
+    # imported in this process (a filter plugin's test does): this run is a module, not the controller.
+    internal = getattr(importlib.import_module("ansible.module_utils"), "_internal", None)
+    was_controller = getattr(internal, "is_controller", None)
     try:
+        if was_controller is not None:
+            internal.is_controller = False
         os.environ.update(env or {})
         with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
             mod.main()
@@ -101,6 +107,8 @@ def run_module(module, args, check=False, diff=False, env=None):
             else:
                 os.environ[name] = value
         basic._ANSIBLE_ARGS = None
+        if was_controller is not None:
+            internal.is_controller = was_controller
     text = out.getvalue()
     lines = [line for line in text.splitlines() if line.startswith("{")]
     result = ModuleResult(json.loads(lines[-1]) if lines else {"failed": True, "msg": "no result: %s" % text[-500:]})

@@ -125,7 +125,7 @@ def test_vvvv_never_prints_a_secret(world, graph_emulator):
     assert "censored" in res3.output  # the action plugin hid the whole result
     for run in (res, res2, res3):
         # The module really ran at -vvvv (its payload and result went through the verbose callback).
-        assert "AnsiballZ_entra_app_secret" in run.output and "<localhost> EXEC" in run.output
+        assert "AnsiballZ_entra_app_secret" in run.output and "Using module file" in run.output
         for value in (secret, new_secret, world.identity["client_secret"]):
             assert value not in run.output
 
