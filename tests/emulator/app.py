@@ -779,6 +779,7 @@ def create_app(store, keys: Keys) -> Flask:
         if request.args.get("$count", "").lower() == "true" and not _eventual():
             # Directory objects count only as an advanced query (graph.md "Paging": ConsistencyLevel).
             raise bad_request("$count is not currently supported without the header 'ConsistencyLevel: eventual'.")
+        _select_fields(resource)  # an unknown property is refused even when the page is empty
         page = []
         for item in items[skip : skip + size]:
             out = model.public_view(item)

@@ -161,7 +161,8 @@ class EmulatorClient(_Base):
 
     def world(self, profile: str | None = None, page_size: int | None = None, token_lifetime: int | None = None) -> dict:
         """The current world (``profile``, ``page_size``, ``token_lifetime``); with ``profile``,
-        switch to it now (faults of that profile replace the current ones)."""
+        switch to it now (faults of that profile replace the current ones) until the next
+        ``reset()``, which sets up this handle's ``profile`` again (``reset(profile)`` changes that)."""
         if profile is None:
             return self._call("GET", "/_emulator/world")
         body = {"profile": profile}
@@ -169,7 +170,6 @@ class EmulatorClient(_Base):
             body["page_size"] = page_size
         if token_lifetime is not None:
             body["token_lifetime"] = token_lifetime
-        self.profile = profile
         return self._call("POST", "/_emulator/world", body)
 
     def add_tenant(self, name: str = "contoso") -> str:
