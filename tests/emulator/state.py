@@ -142,6 +142,10 @@ class Store:
         if state_dir and (state_dir / "state.json").exists():
             data = json.loads((state_dir / "state.json").read_text())
             self.tenants = data.get("tenants", {})
+            for tid, tenant in self.tenants.items():
+                if tenant["graph_sp_id"] not in tenant["servicePrincipals"]:
+                    created = tenant.pop("graph_sp_created", None) or iso(time.time())
+                    tenant["servicePrincipals"][tenant["graph_sp_id"]] = graph_seed.graph_service_principal(tenant["graph_sp_id"], tid, created)
             self.clock_offset = data.get("clock_offset", 0.0)
             self.identity_header = data.get("identity_header", self.identity_header)
 
@@ -154,7 +158,14 @@ class Store:
         # Under the lock: concurrent requests shared one state.tmp and one of them lost the
         # file between write and replace (seen as 500s from addPassword in the demo).
         with self.lock:
-            tmp.write_text(json.dumps({"tenants": self.tenants, "clock_offset": self.clock_offset, "identity_header": self.identity_header}))
+            # The Graph service principal (~300 kB per tenant) is rebuilt from the tenant id on
+            # load instead of being written on every change.
+            tenants = {}
+            for tid, tenant in self.tenants.items():
+                sps = dict(tenant["servicePrincipals"])
+                graph_sp = sps.pop(tenant["graph_sp_id"], None)
+                tenants[tid] = dict(tenant, servicePrincipals=sps, graph_sp_created=(graph_sp or {}).get("createdDateTime"))
+            tmp.write_text(json.dumps({"tenants": tenants, "clock_offset": self.clock_offset, "identity_header": self.identity_header}))
             os.replace(tmp, target)
 
     def reset(self, profile: str | None = None):
