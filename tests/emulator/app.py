@@ -91,6 +91,7 @@ FILTERS = {
         {"principalId": ("Edm.Guid", False), "resourceId": ("Edm.Guid", False), "appRoleId": ("Edm.Guid", False)},
     ),
 }
+QUERY_OPTIONS = {"$filter", "$select", "$top", "$skiptoken", "$count", "$search", "$orderby", "$expand"}
 SEARCHABLE = {"applications": ("displayName", "description"), "servicePrincipals": ("displayName", "description")}
 SORTABLE = {"applications": ("displayName", "createdDateTime"), "servicePrincipals": ("displayName",)}
 RESOURCE_OF = {
@@ -1174,6 +1175,12 @@ def create_app(store, keys: Keys) -> Flask:
         if handler is None:
             raise GraphError(405, "Request_BadRequest", f"The HTTP method '{request.method}' is not supported for this resource.")
         ctx = _authenticate()
+        for name in request.args:
+            if name.startswith("$") and name not in QUERY_OPTIONS:
+                if name == "$skip":
+                    # Directory objects page with $skiptoken only.
+                    raise bad_request("'$skip' is not supported by the service.")
+                raise GraphError(400, "BadRequest", f"The query parameter '{name}' is not supported.")
         pattern, func = handler
         with store.lock:
             ctx.now = store.now()

@@ -354,3 +354,9 @@ def test_restriction_applies_only_to_apps_created_after_its_date(graph_emulator)
         {"isEnabled": True, "applicationRestrictions": {"passwordCredentials": [restriction], "keyCredentials": []}}
     )
     _error(world.call("POST", f"/applications/{app['id']}/addPassword", json={}), 400, "CredentialTypeNotAllowedAsPerAppPolicy")
+
+
+def test_skip_and_unknown_query_options_are_refused_not_ignored(world):
+    _error(world.call("GET", "/applications", params={"$skip": "2"}), 400, "Request_BadRequest")
+    _error(world.call("GET", "/applications", params={"$nosuch": "1"}), 400, "BadRequest")
+    assert world.call("GET", "/applications", params={"$top": "1"}).status_code == 200
