@@ -54,6 +54,17 @@ def _tokens(text: str) -> list:
     return out
 
 
+def _itself(value):
+    return value
+
+
+def _property(name: str):
+    def getter(item):
+        return item.get(name)
+
+    return getter
+
+
 class FilterSpec:
     """What a collection allows: ``props`` name -> (edm type, collection?), the type name for errors."""
 
@@ -173,12 +184,12 @@ class _Parser:
         if name == "endswith":
             self.advanced_needed.append("endswith")
         if var is not None and target == var:
-            edm, getter = "Edm.String", (lambda value: value)
+            edm, getter = "Edm.String", _itself
         else:
             edm, many = self.prop(target)
             if many:
                 raise unsupported(f"Unsupported or invalid query filter clause specified for property '{target}' of resource '{self.spec.type_name}'.")
-            getter = lambda item, t=target: item.get(t)  # noqa: E731
+            getter = _property(target)
         self.check_type(edm, lit, "eq")
         want = (lit.value or "").lower()
         test = str.startswith if name == "startswith" else str.endswith
@@ -205,8 +216,7 @@ class _Parser:
             raise unsupported(
                 f"Unsupported or invalid query filter clause specified for property '{name}' of resource '{self.spec.type_name}'. Use {name}/any()."
             )
-        getter = lambda item, n=name: item.get(n)  # noqa: E731
-        return self.comparison_or_in(getter, edm)
+        return self.comparison_or_in(_property(name), edm)
 
     def comparison_or_in(self, getter, edm):
         kind, op = self.take()
@@ -244,7 +254,7 @@ class _Parser:
             kind2, target = self.take()
             if target != var:
                 raise bad_query(f"Invalid filter clause: the lambda body must use its variable '{var}'.")
-            inner = self.comparison_or_in(lambda value: value, edm)
+            inner = self.comparison_or_in(_itself, edm)
         self.take(")")
         return lambda item: any(inner(value) for value in item.get(name) or [])
 
