@@ -16,35 +16,121 @@ from cryptography.hazmat.primitives import hashes
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import certs, graph_seed, model
+from . import certs, graph_seed, model, odata
 from .model import GraphError, bad_request, not_found
 from .state import iso, parse_iso, secret_hash
 
 GRAPH_AUDIENCES = ("https://graph.microsoft.com", graph_seed.GRAPH_APP_ID)
-TOKEN_LIFETIME = 3599
 
-# Least-privileged application permissions per operation (reference/graph.md "Permissions of the
-# automation identity"); any one of a set is enough.
+# Application permissions per operation, from each call's page in the Graph API reference
+# (https://learn.microsoft.com/graph/api/overview); any one of a set is enough.
+# Application.ReadWrite.OwnedBy reads and lists every application, but writes only those it owns
+# (https://learn.microsoft.com/graph/permissions-reference#applicationreadwriteownedby).
 READ_APPS = {"Application.Read.All", "Application.ReadWrite.All", "Application.ReadWrite.OwnedBy", "Directory.Read.All", "Directory.ReadWrite.All"}
-READ_ALL_APPS = {"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-WRITE_APPS = {"Application.ReadWrite.All", "Application.ReadWrite.OwnedBy"}
+WRITE_APPS = {"Application.ReadWrite.All", "Application.ReadWrite.OwnedBy", "Directory.ReadWrite.All"}
+WRITE_ANY_APP = {"Application.ReadWrite.All", "Directory.ReadWrite.All"}
 CREATE_APPS = WRITE_APPS | {"AppRegistration.Create"}
+# POST /applications/{id}/owners/$ref: "Application.ReadWrite.OwnedBy and Directory.Read.All" or
+# "Application.ReadWrite.All and Directory.Read.All"; "Application.ReadWrite.OwnedBy isn't
+# sufficient to add another owner" (https://learn.microsoft.com/graph/api/application-post-owners).
+ADD_OWNER = WRITE_ANY_APP
+ADD_OWNER_ALSO = {"Directory.Read.All", "Directory.ReadWrite.All"}
 ASSIGN_ROLES = {"AppRoleAssignment.ReadWrite.All"}
 # AppRoleAssignment.ReadWrite.All alone gets 403 on appRoleAssignedTo: Application.Read.All (or
 # more) is needed too (microsoft-graph-docs-contrib#3476, graph.md).
 ASSIGN_ROLES_ALSO = {"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-READ_ASSIGNMENTS = READ_ALL_APPS | ASSIGN_ROLES
+READ_ASSIGNMENTS = ASSIGN_ROLES_ALSO | ASSIGN_ROLES | {"Application.ReadWrite.OwnedBy"}
 READ_GRANTS = {"Directory.Read.All", "Directory.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"}
 WRITE_GRANTS = {"DelegatedPermissionGrant.ReadWrite.All"}
 READ_ORG = {"Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+# GET /policies/defaultAppManagementPolicy and /policies/appManagementPolicies: Policy.Read.All;
+# GET /applications/{id}/appManagementPolicies: Application.Read.All and Policy.Read.All
+# (https://learn.microsoft.com/graph/api/tenantappmanagementpolicy-get, appmanagementpolicy-list-appliesto).
+READ_POLICIES = {"Policy.Read.All", "Policy.ReadWrite.ApplicationConfiguration"}
 
-FILTERABLE = {
-    "applications": ("displayName", "appId", "uniqueName", "id"),
-    "servicePrincipals": ("displayName", "appId", "id"),
-    "oauth2PermissionGrants": ("clientId", "consentType", "resourceId", "principalId"),
-    "appRoleAssignments": ("principalId", "resourceId", "appRoleId"),
+# $filter: property -> (Edm type, is a collection); the rest of the documented properties answer
+# Request_UnsupportedQuery, unknown names BadRequest.
+FILTERS = {
+    "applications": odata.FilterSpec(
+        "application",
+        model.APPLICATION_PROPERTIES,
+        {
+            "appId": ("Edm.String", False),
+            "displayName": ("Edm.String", False),
+            "id": ("Edm.String", False),
+            "uniqueName": ("Edm.String", False),
+            "identifierUris": ("Edm.String", True),
+            "tags": ("Edm.String", True),
+            "signInAudience": ("Edm.String", False),
+            "publisherDomain": ("Edm.String", False),
+            "description": ("Edm.String", False),
+            "notes": ("Edm.String", False),
+        },
+    ),
+    "servicePrincipals": odata.FilterSpec(
+        "servicePrincipal",
+        model.SERVICE_PRINCIPAL_PROPERTIES,
+        {
+            "appId": ("Edm.String", False),
+            "displayName": ("Edm.String", False),
+            "id": ("Edm.String", False),
+            "servicePrincipalNames": ("Edm.String", True),
+            "tags": ("Edm.String", True),
+            "servicePrincipalType": ("Edm.String", False),
+            "appOwnerOrganizationId": ("Edm.Guid", False),
+        },
+    ),
+    "oauth2PermissionGrants": odata.FilterSpec(
+        "oAuth2PermissionGrant",
+        model.GRANT_PROPERTIES,
+        {k: ("Edm.String", False) for k in ("clientId", "consentType", "resourceId", "principalId", "id")},
+    ),
+    "appRoleAssignments": odata.FilterSpec(
+        "appRoleAssignment",
+        model.ASSIGNMENT_PROPERTIES,
+        {"principalId": ("Edm.Guid", False), "resourceId": ("Edm.Guid", False), "appRoleId": ("Edm.Guid", False)},
+    ),
 }
-FILTER_CLAUSE = re.compile(r"^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$")
+QUERY_OPTIONS = {"$filter", "$select", "$top", "$skiptoken", "$count", "$search", "$orderby", "$expand"}
+SEARCHABLE = {"applications": ("displayName", "description"), "servicePrincipals": ("displayName", "description")}
+SORTABLE = {"applications": ("displayName", "createdDateTime"), "servicePrincipals": ("displayName",)}
+RESOURCE_OF = {
+    "applications": "application",
+    "servicePrincipals": "servicePrincipal",
+    "oauth2PermissionGrants": "oAuth2PermissionGrant",
+    "appRoleAssignments": "appRoleAssignment",
+}
+EXPANDABLE = {
+    "application": ("owners", "appManagementPolicies"),
+    "servicePrincipal": ("owners", "appRoleAssignedTo", "appRoleAssignments"),
+}
+# Navigation properties Graph documents but the emulator does not serve: refused, not ignored.
+NOT_EMULATED_NAV = {
+    "application": (
+        "extensionProperties",
+        "federatedIdentityCredentials",
+        "homeRealmDiscoveryPolicies",
+        "tokenIssuancePolicies",
+        "tokenLifetimePolicies",
+        "createdOnBehalfOf",
+        "synchronization",
+    ),
+    "servicePrincipal": (
+        "memberOf",
+        "transitiveMemberOf",
+        "ownedObjects",
+        "createdObjects",
+        "oauth2PermissionGrants",
+        "delegatedPermissionClassifications",
+        "endpoints",
+        "claimsMappingPolicies",
+        "homeRealmDiscoveryPolicies",
+        "tokenIssuancePolicies",
+        "tokenLifetimePolicies",
+        "federatedIdentityCredentials",
+        "appManagementPolicies",
+    ),
+}
 
 
 class EntraError(Exception):
@@ -278,6 +364,19 @@ def create_app(store, keys: Keys) -> Flask:
         if form.get("grant_type") != "client_credentials":
             raise EntraError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type; only client_credentials is emulated.")
         client_id = form.get("client_id")
+        basic_secret = None
+        auth = request.headers.get("Authorization", "")
+        if auth[:6].lower() == "basic ":
+            # client_secret_basic (RFC 6749 2.3.1; listed in token_endpoint_auth_methods_supported):
+            # form-urlencoded client id and secret in the Authorization header.
+            try:
+                user, _sep, password = base64.b64decode(auth[6:].strip()).decode().partition(":")
+            except ValueError as exc:
+                raise EntraError(401, "invalid_client", 7000218, "The Authorization header is not valid client_secret_basic.") from exc
+            basic_id, basic_secret = urllib.parse.unquote_plus(user), urllib.parse.unquote_plus(password)
+            if client_id and client_id != basic_id:
+                raise EntraError(401, "invalid_client", 700016, "client_id in the body and in the Authorization header differ.")
+            client_id = basic_id
         if not client_id and form.get("client_assertion"):
             try:
                 client_id = jwt.decode(form["client_assertion"], options={"verify_signature": False}).get("sub")
@@ -314,7 +413,9 @@ def create_app(store, keys: Keys) -> Flask:
                     f"Application with identifier '{client_id}' was not found in the directory '{tenant['displayName']}'. This can happen if the application "
                     "has not been installed by the administrator of the tenant or consented to by any user in the tenant.",
                 )
-            if form.get("client_secret") is not None:
+            if basic_secret is not None:
+                _check_secret(tenant, application, basic_secret, now)
+            elif form.get("client_secret") is not None:
                 _check_secret(tenant, application, form["client_secret"], now)
             elif form.get("client_assertion") is not None:
                 _check_assertion(application, form, now)
@@ -329,7 +430,7 @@ def create_app(store, keys: Keys) -> Flask:
                 )
             roles = _roles_of(tenant, sp, now)
         access_token = _issue(tenant, sp, resource, roles, now, "2" if form.get("client_assertion") else "1")
-        return _json({"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME, "access_token": access_token})
+        return _json({"token_type": "Bearer", "expires_in": store.token_lifetime, "ext_expires_in": store.token_lifetime, "access_token": access_token})
 
     def _issue(tenant, sp, resource, roles, now, appidacr) -> str:
         claims = {
@@ -337,7 +438,7 @@ def create_app(store, keys: Keys) -> Flask:
             "iss": f"https://sts.windows.net/{tenant['id']}/",
             "iat": int(now),
             "nbf": int(now),
-            "exp": int(now) + TOKEN_LIFETIME,
+            "exp": int(now) + store.token_lifetime,
             "aio": str(uuid.uuid4()),
             "app_displayname": sp["displayName"],
             "appid": sp["appId"],
@@ -351,7 +452,7 @@ def create_app(store, keys: Keys) -> Flask:
             "uti": uuid.uuid4().hex[:22],
             "ver": "1.0",
             # Emulator-only claim: the real-time expiry, used when token expiry follows the wall clock.
-            "xms_emu_wall_exp": int(time.time()) + TOKEN_LIFETIME,
+            "xms_emu_wall_exp": int(time.time()) + store.token_lifetime,
         }
         if roles:
             claims["roles"] = roles
@@ -386,7 +487,7 @@ def create_app(store, keys: Keys) -> Flask:
             g.caller = sp["appId"]
             roles = _roles_of(tenant, sp, now)
         token = _issue(tenant, sp, resource, roles, now, "2")
-        expires_on = int(time.time()) + TOKEN_LIFETIME
+        expires_on = int(time.time()) + store.token_lifetime
         return _json({"access_token": token, "expires_on": str(expires_on), "resource": resource, "token_type": "Bearer", "client_id": sp["appId"]})
 
     def _check_secret(tenant, application, secret, now):
@@ -515,10 +616,17 @@ def create_app(store, keys: Keys) -> Flask:
         if not ctx.roles & any_of or (also and not ctx.roles & also):
             raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
-    def _lagging(tenant, object_id) -> bool:
-        """Replication lag: a new object is invisible for N reads or T seconds (graph.md)."""
+    def _lagging(tenant, object_id, key_read: bool = False) -> bool:
+        """Replication lag: a new object is invisible for N reads or T seconds (graph.md).
+
+        Lists, filters and ``POST /servicePrincipals`` (NoBackingApplicationObject) always see the
+        lag; reads by key only when the fault says so (``key_reads``; the realistic profile does
+        not: a GET by id right after the create usually reaches the replica that wrote it).
+        """
         meta = tenant["meta"].get(object_id)
         if not meta:
+            return False
+        if key_read and not meta.get("lag_keys", True):
             return False
         if meta.get("lag_reads", 0) > 0:
             meta["lag_reads"] -= 1
@@ -530,6 +638,7 @@ def create_app(store, keys: Keys) -> Flask:
         if not lag:
             return
         meta = tenant["meta"].setdefault(object_id, {})
+        meta["lag_keys"] = lag.get("key_reads", True) is not False
         if lag.get("reads"):
             meta["lag_reads"] = int(lag["reads"])
         if lag.get("seconds"):
@@ -549,36 +658,108 @@ def create_app(store, keys: Keys) -> Flask:
     def _context_url(fragment: str) -> str:
         return f"{request.host_url}v1.0/$metadata#{fragment}"
 
-    def _select(obj: dict, resource: str) -> dict:
+    def _advanced() -> bool:
+        """An advanced query: ``ConsistencyLevel: eventual`` and ``$count=true`` (aad-advanced-queries)."""
+        return _eventual() and request.args.get("$count", "").lower() == "true"
+
+    def _eventual() -> bool:
+        return request.headers.get("ConsistencyLevel", "").lower() == "eventual"
+
+    def _select_fields(resource: str) -> list | None:
         select = request.args.get("$select")
         if not select:
-            return obj
+            return None
         fields = [f.strip() for f in select.split(",") if f.strip()]
+        known = model.PROPERTIES.get(resource, ())
         for field in fields:
-            if field not in obj:
-                raise bad_request(f"Could not find a property named '{field}' on type 'microsoft.graph.{resource}'.")
-        return {f: obj[f] for f in fields}
+            # Checked against the documented properties of the type, so an empty list refuses too.
+            if field not in known:
+                raise GraphError(
+                    400,
+                    "BadRequest",
+                    f"Parsing OData Select and Expand failed: Could not find a property named '{field}' on type 'microsoft.graph.{resource}'.",
+                )
+        return fields
 
-    def _filter(items: list, collection: str) -> list:
+    def _select(obj: dict, resource: str) -> dict:
+        fields = _select_fields(resource)
+        if fields is None:
+            return obj
+        out = {k: v for k, v in obj.items() if k.startswith("@odata.")}
+        for field in fields:
+            out[field] = obj.get(field)
+        for name in [e.strip().split("(", 1)[0] for e in (request.args.get("$expand") or "").split(",") if e.strip()]:
+            if name in obj:
+                out[name] = obj[name]
+        return out
+
+    def _expand(ctx, obj: dict, resource: str) -> dict:
+        expand = request.args.get("$expand")
+        if not expand:
+            return obj
+        out = dict(obj)
+        for name in [e.strip() for e in expand.split(",") if e.strip()]:
+            name = name.split("(", 1)[0]
+            if name in NOT_EMULATED_NAV.get(resource, ()):
+                raise odata.unsupported(f"Expanding '{name}' is a Graph feature the emulator does not serve.")
+            if name not in EXPANDABLE.get(resource, ()):
+                raise GraphError(
+                    400, "BadRequest", f"Parsing OData Select and Expand failed: Could not find a property named '{name}' on type 'microsoft.graph.{resource}'."
+                )
+            if name == "owners":
+                out["owners"] = [o for o in (_directory_object(ctx.tenant, i) for i in ctx.tenant["owners"].get(obj["id"], [])) if o]
+            elif name == "appManagementPolicies":
+                out["appManagementPolicies"] = _assigned_policies(ctx.tenant, obj["id"])
+            else:
+                field = "resourceId" if name == "appRoleAssignedTo" else "principalId"
+                out[name] = [a for a in ctx.tenant["appRoleAssignments"].values() if a[field] == obj["id"]]
+        return out
+
+    def _query(items: list, collection: str) -> list:
+        """$filter, $search and $orderby over a collection, as Graph's directory applies them."""
+        advanced = _advanced()
         expr = request.args.get("$filter")
-        if not expr:
-            return items
-        clauses = re.split(r"\s+and\s+", expr.strip(), flags=re.IGNORECASE)
-        conditions = []
-        for clause in clauses:
-            match = FILTER_CLAUSE.match(clause)
-            if not match or match.group(1) not in FILTERABLE[collection]:
-                prop = match.group(1) if match else clause.split()[0] if clause.split() else clause
+        if expr:
+            pred = odata.parse_filter(expr, FILTERS[collection], advanced)
+            items = [i for i in items if pred(i)]
+        search = request.args.get("$search")
+        if search is not None:
+            if collection not in SEARCHABLE:
+                raise odata.unsupported(f"$search is not supported on {collection}.")
+            if not _eventual():
+                # aad-advanced-queries: $search only works with ConsistencyLevel: eventual.
                 raise GraphError(
                     400,
                     "Request_UnsupportedQuery",
-                    f"Unsupported or invalid query filter clause specified for property '{prop}' of resource '{collection}'.",
+                    "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
                 )
-            conditions.append((match.group(1), match.group(2).replace("''", "'")))
-        # Directory string comparisons are case-insensitive; a null property never matches.
-        return [i for i in items if all(i.get(p) is not None and str(i[p]).lower() == v.lower() for p, v in conditions)]
+            pred = odata.parse_search(search, RESOURCE_OF[collection], SEARCHABLE[collection])
+            items = [i for i in items if pred(i)]
+        orderby = request.args.get("$orderby")
+        if orderby:
+            resource = RESOURCE_OF[collection]
+            keys = odata.parse_orderby(orderby, resource, model.PROPERTIES[resource], ("displayName",), SORTABLE.get(collection, ()), advanced, bool(expr))
+            for prop, descending in reversed(keys):
+                items = sorted(items, key=lambda i, p=prop: (i.get(p) is None, str(i.get(p) or "").lower()), reverse=descending)
+        return items
 
-    def _page(items: list, collection: str, resource: str, context: str) -> Response:
+    def _filter(items: list, collection: str) -> list:
+        return _query(items, collection)
+
+    def _page_token(offset: int) -> str:
+        """An opaque next-page token, valid only for the same query (Graph's are opaque too)."""
+        token = "RFNwdAIAAQAAA" + base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode().rstrip("=")
+        store.page_tokens[token] = {"offset": offset, "query": _query_fingerprint()}
+        if len(store.page_tokens) > 20000:
+            for old in list(store.page_tokens)[:10000]:
+                del store.page_tokens[old]
+        return token
+
+    def _query_fingerprint() -> str:
+        params = sorted((k, v) for k, v in request.args.items(multi=True) if k != "$skiptoken")
+        return json.dumps([request.path, params, g.tenant])
+
+    def _page(items: list, collection: str, resource: str, context: str, ctx=None) -> Response:
         top_raw = request.args.get("$top")
         try:
             top = int(top_raw) if top_raw is not None else 100
@@ -586,46 +767,74 @@ def create_app(store, keys: Keys) -> Flask:
             raise bad_request(f"Invalid page size specified: '{top_raw}'.") from exc
         if top < 1 or top > 999:
             raise bad_request(f"Invalid page size specified: '{top}'. Must be between 1 and 999 inclusive.")
+        # Server-driven paging: a page may hold fewer items than $top (the realistic profile's
+        # page size), and the next link says where to go on.
+        size = min(top, store.page_size)
         skip = 0
-        if request.args.get("$skiptoken"):
-            try:
-                skip = int(base64.urlsafe_b64decode(request.args["$skiptoken"].encode()).decode())
-            except ValueError as exc:
-                raise bad_request("Invalid $skiptoken.") from exc
-        page = [_select(model.public_view(i), resource) for i in items[skip : skip + top]]
-        body = {"@odata.context": _context_url(context), "value": page}
-        if request.args.get("$count", "").lower() == "true":
+        token = request.args.get("$skiptoken")
+        if token is not None:
+            entry = store.page_tokens.get(token)
+            if entry is None or entry["query"] != _query_fingerprint():
+                raise GraphError(400, "Directory_ExpiredPageToken", "The specified page token value has expired and can no longer be included in your request.")
+            skip = entry["offset"]
+        if request.args.get("$count", "").lower() == "true" and not _eventual():
             # Directory objects count only as an advanced query (graph.md "Paging": ConsistencyLevel).
-            if request.headers.get("ConsistencyLevel", "").lower() != "eventual":
-                raise bad_request("$count is not currently supported without the header 'ConsistencyLevel: eventual'.")
-            body = {"@odata.context": body["@odata.context"], "@odata.count": len(items), "value": page}
-        if skip + top < len(items):
+            raise bad_request("$count is not currently supported without the header 'ConsistencyLevel: eventual'.")
+        _select_fields(resource)  # an unknown property is refused even when the page is empty
+        page = []
+        for item in items[skip : skip + size]:
+            out = model.public_view(item)
+            if ctx is not None:
+                out = _expand(ctx, out, resource)
+            if resource == "oAuth2PermissionGrant":
+                # The documented list response carries each grant's @odata.id.
+                out = dict({"@odata.id": f"{request.host_url}v2/{g.tenant}/oauth2PermissionGrants/{item['id']}"}, **out)
+            page.append(_select(out, resource))
+        body = {"@odata.context": _context_url(context)}
+        if request.args.get("$count", "").lower() == "true" and token is None:
+            body["@odata.count"] = len(items)  # on the first page only
+        body["value"] = page
+        if skip + size < len(items):
             params = [(k, v) for k, v in request.args.items(multi=True) if k != "$skiptoken"]
-            params.append(("$skiptoken", base64.urlsafe_b64encode(str(skip + top).encode()).decode()))
+            params.append(("$skiptoken", _page_token(skip + size)))
             body["@odata.nextLink"] = f"{request.base_url}?{urllib.parse.urlencode(params, quote_via=urllib.parse.quote)}"
         return _json(body)
 
-    def _entity(obj: dict, context: str, resource: str, status=200) -> Response:
-        out = _select(model.public_view(obj), resource)
+    def _count(items: list) -> Response:
+        """``GET /{collection}/$count``: a plain-text number, only with ConsistencyLevel: eventual."""
+        if not _eventual():
+            raise bad_request("Count is not currently supported.")
+        return Response(str(len(items)), status=200, mimetype="text/plain")
+
+    def _entity(obj: dict, context: str, resource: str, status=200, ctx=None) -> Response:
+        out = model.public_view(obj)
+        if ctx is not None:
+            out = _expand(ctx, out, resource)
+        out = _select(out, resource)
         return _json(dict({"@odata.context": _context_url(context)}, **out), status)
 
     # applications ------------------------------------------------------------------------------
     def _owns(ctx, app_obj) -> bool:
         return ctx.caller_sp in ctx.tenant["owners"].get(app_obj["id"], [])
 
+    def _object_id(key: str) -> str:
+        """The id segment of ``/applications/{id}``: Graph answers 400 for one that is not a GUID."""
+        object_id = key.lstrip("/")
+        if not model.is_guid(object_id):
+            raise bad_request(f"Invalid object identifier '{object_id}'.")
+        return object_id.lower()
+
     def _find_app(tenant, key: str):
         match = re.fullmatch(r"\((appId|uniqueName)='((?:[^']|'')*)'\)", key)
         if match:
-            prop, value = match.group(1), match.group(2).replace("''", "'")
-            return next((a for a in tenant["applications"].values() if a.get(prop) == value), None)
-        return tenant["applications"].get(key.lstrip("/"))
+            # Alternate keys compare case-insensitively, as directory strings do.
+            prop, value = match.group(1), match.group(2).replace("''", "'").lower()
+            return next((a for a in tenant["applications"].values() if (a.get(prop) or "").lower() == value), None)
+        return tenant["applications"].get(_object_id(key))
 
     def _app_for_read(ctx, key):
         app_obj = _find_app(ctx.tenant, key)
-        if app_obj is None or _lagging(ctx.tenant, app_obj["id"]):
-            raise not_found(key.strip("/()"))
-        # Application.ReadWrite.OwnedBy alone sees only owned apps: others look missing (README).
-        if not ctx.roles & READ_ALL_APPS and not _owns(ctx, app_obj):
+        if app_obj is None or _lagging(ctx.tenant, app_obj["id"], key_read=True):
             raise not_found(key.strip("/()"))
         return app_obj
 
@@ -634,47 +843,60 @@ def create_app(store, keys: Keys) -> Flask:
         app_obj = _find_app(ctx.tenant, key)
         if app_obj is None:
             raise not_found(key.strip("/()"))
-        if "Application.ReadWrite.All" in ctx.roles or _owns(ctx, app_obj):
+        if ctx.roles & WRITE_ANY_APP or _owns(ctx, app_obj):
             return app_obj
-        if ctx.roles & READ_ALL_APPS:
-            # The caller can see the app but does not own it: Graph denies the write.
-            raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-        raise not_found(key.strip("/()"))
+        # OwnedBy sees every app but writes only its own (permissions reference).
+        raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
     def _creator_owner(ctx):
-        # Graph adds the calling service principal as owner when it creates with OwnedBy /
-        # AppRegistration.Create, so it can manage the app afterwards (README "Owners").
-        return None if "Application.ReadWrite.All" in ctx.roles else ctx.caller_sp
+        # "Application.ReadWrite.OwnedBy: ... the calling app is added as an owner of the app it
+        # creates" (permissions reference); likewise AppRegistration.Create (README "Owners").
+        return None if ctx.roles & WRITE_ANY_APP else ctx.caller_sp
 
     def list_applications(ctx):
         _require(ctx, READ_APPS)
-        items = [a for a in ctx.tenant["applications"].values() if ctx.roles & READ_ALL_APPS or _owns(ctx, a)]
-        items = [a for a in _filter(items, "applications") if not _lagging(ctx.tenant, a["id"])]
-        return _page(items, "applications", "application", "applications")
+        items = [a for a in _query(list(ctx.tenant["applications"].values()), "applications") if not _lagging(ctx.tenant, a["id"])]
+        return _page(items, "applications", "application", "applications", ctx)
+
+    def count_applications(ctx):
+        _require(ctx, READ_APPS)
+        return _count([a for a in _query(list(ctx.tenant["applications"].values()), "applications") if not _lagging(ctx.tenant, a["id"])])
+
+    def _created(ctx, obj, secrets_made):
+        _start_lag(ctx.tenant, obj["id"])
+        response = _entity(obj, "applications/$entity", "application", 201)
+        if secrets_made:
+            # The one response that shows the secrets made from passwordCredentials in the body.
+            body = json.loads(response.get_data())
+            by_key = {c["keyId"]: c for c in secrets_made}
+            for cred in body.get("passwordCredentials") or []:
+                cred["secretText"] = by_key.get(cred["keyId"], {}).get("secretText")
+            response = _json(body, 201)
+        return response
 
     def create_application(ctx):
         _require(ctx, CREATE_APPS)
-        obj = model.create_application(ctx.tenant, _body(), ctx.now, _creator_owner(ctx))
-        _start_lag(ctx.tenant, obj["id"])
-        return _entity(obj, "applications/$entity", "application", 201)
+        obj, secrets_made = model.create_application(ctx.tenant, _body(), ctx.now, _creator_owner(ctx), ctx.claims.get("appid"))
+        return _created(ctx, obj, secrets_made)
 
     def get_application(ctx, key):
         _require(ctx, READ_APPS)
-        return _entity(_app_for_read(ctx, key), "applications/$entity", "application")
+        return _entity(_app_for_read(ctx, key), "applications/$entity", "application", ctx=ctx)
 
     def patch_application(ctx, key):
         body = _body()
         unique = re.fullmatch(r"\(uniqueName='((?:[^']|'')*)'\)", key)
         if unique and _find_app(ctx.tenant, key) is None:
-            _require(ctx, WRITE_APPS)
+            _require(ctx, CREATE_APPS - {"AppRegistration.Create"})
             if "create-if-missing" not in request.headers.get("Prefer", "").lower():
                 raise not_found(key.strip("/()"))
             unique_name = unique.group(1).replace("''", "'")
             if body.get("uniqueName", unique_name) != unique_name:
                 raise bad_request("Property 'uniqueName' in the body does not match the key of the request.")
-            obj = model.create_application(ctx.tenant, dict(body, uniqueName=unique_name), ctx.now, _creator_owner(ctx))
-            _start_lag(ctx.tenant, obj["id"])
-            return _entity(obj, "applications/$entity", "application", 201)
+            if "passwordCredentials" in body:
+                raise bad_request("Property 'passwordCredentials' is read-only and cannot be set. Use addPassword and removePassword.")
+            obj, secrets_made = model.create_application(ctx.tenant, dict(body, uniqueName=unique_name), ctx.now, _creator_owner(ctx), ctx.claims.get("appid"))
+            return _created(ctx, obj, secrets_made)
         app_obj = _app_for_write(ctx, key)
         model.update_application(ctx.tenant, app_obj, body, ctx.now)
         return Response(status=204)
@@ -694,6 +916,36 @@ def create_app(store, keys: Keys) -> Flask:
         model.remove_password(ctx.tenant, app_obj, _body())
         return Response(status=204)
 
+    # app management policies -------------------------------------------------------------------
+    def _assigned_policies(tenant, app_object_id) -> list:
+        policy_id = tenant.setdefault("app_policy_assignments", {}).get(app_object_id)
+        policy = tenant.setdefault("app_management_policies", {}).get(policy_id) if policy_id else None
+        return [dict(policy, **{"@odata.type": "#microsoft.graph.appManagementPolicy"})] if policy else []
+
+    def get_default_policy(ctx):
+        _require(ctx, READ_POLICIES)
+        policy = ctx.tenant.setdefault("default_app_management_policy", model.default_app_management_policy())
+        body = dict({"@odata.context": _context_url("policies/defaultAppManagementPolicy/$entity")}, **_select(policy, "tenantAppManagementPolicy"))
+        return _json(body)
+
+    def list_policies(ctx):
+        _require(ctx, READ_POLICIES)
+        items = list(ctx.tenant.setdefault("app_management_policies", {}).values())
+        return _page(items, "appManagementPolicies", "appManagementPolicy", "policies/appManagementPolicies")
+
+    def get_policy(ctx, policy_id):
+        _require(ctx, READ_POLICIES)
+        policy = ctx.tenant.setdefault("app_management_policies", {}).get(policy_id)
+        if policy is None:
+            raise not_found(policy_id)
+        return _entity(policy, "policies/appManagementPolicies/$entity", "appManagementPolicy")
+
+    def list_app_policies(ctx, key):
+        _require(ctx, READ_APPS)
+        _require(ctx, READ_POLICIES)
+        app_obj = _app_for_read(ctx, key)
+        return _page(_assigned_policies(ctx.tenant, app_obj["id"]), "appManagementPolicies", "appManagementPolicy", "appManagementPolicies")
+
     def _directory_object(tenant, object_id) -> dict | None:
         sp = tenant["servicePrincipals"].get(object_id)
         if sp is not None:
@@ -707,10 +959,12 @@ def create_app(store, keys: Keys) -> Flask:
         _require(ctx, READ_APPS)
         app_obj = _app_for_read(ctx, key)
         owners = [_directory_object(ctx.tenant, o) for o in ctx.tenant["owners"].get(app_obj["id"], [])]
-        return _json({"@odata.context": _context_url("directoryObjects"), "value": [o for o in owners if o]})
+        return _page([o for o in owners if o], "owners", "directoryObject", "directoryObjects")
 
     def add_owner(ctx, key):
         app_obj = _app_for_write(ctx, key)
+        # Owners/$ref needs Directory.Read.All on top, and OwnedBy is never enough (application-post-owners).
+        _require(ctx, ADD_OWNER, ADD_OWNER_ALSO)
         body = _body()
         validate_ref = body.get("@odata.id")
         if not isinstance(validate_ref, str) or len(body) != 1:
@@ -736,21 +990,25 @@ def create_app(store, keys: Keys) -> Flask:
     def _find_sp(tenant, key):
         match = re.fullmatch(r"\(appId='((?:[^']|'')*)'\)", key)
         if match:
-            return model.service_principal_for(tenant, match.group(1))
-        return tenant["servicePrincipals"].get(key.lstrip("/"))
+            wanted = match.group(1).replace("''", "'").lower()
+            return next((sp for sp in tenant["servicePrincipals"].values() if sp["appId"].lower() == wanted), None)
+        return tenant["servicePrincipals"].get(_object_id(key))
 
     def _sp_for_read(ctx, key):
         sp = _find_sp(ctx.tenant, key)
-        if sp is None or _lagging(ctx.tenant, sp["id"]):
+        if sp is None or _lagging(ctx.tenant, sp["id"], key_read=True):
             raise not_found(key.strip("/()"))
         return sp
 
     def list_service_principals(ctx):
-        # Simplification (README): any application read permission, OwnedBy included, sees every
-        # service principal, so an OwnedBy identity can resolve the Graph SP's permission ids.
+        # OwnedBy reads every service principal, as it reads every application (permissions reference).
         _require(ctx, READ_APPS)
-        items = [s for s in _filter(list(ctx.tenant["servicePrincipals"].values()), "servicePrincipals") if not _lagging(ctx.tenant, s["id"])]
-        return _page(items, "servicePrincipals", "servicePrincipal", "servicePrincipals")
+        items = [s for s in _query(list(ctx.tenant["servicePrincipals"].values()), "servicePrincipals") if not _lagging(ctx.tenant, s["id"])]
+        return _page(items, "servicePrincipals", "servicePrincipal", "servicePrincipals", ctx)
+
+    def count_service_principals(ctx):
+        _require(ctx, READ_APPS)
+        return _count([s for s in _query(list(ctx.tenant["servicePrincipals"].values()), "servicePrincipals") if not _lagging(ctx.tenant, s["id"])])
 
     def create_service_principal(ctx):
         _require(ctx, WRITE_APPS)
@@ -769,7 +1027,7 @@ def create_app(store, keys: Keys) -> Flask:
                 f"NoBackingApplicationObject: The appId '{app_id}' of the service principal does not reference a valid application object.",
                 details=[{"code": "NoBackingApplicationObject", "target": "appId"}],
             )
-        if "Application.ReadWrite.All" not in ctx.roles and not _owns(ctx, app_obj):
+        if not ctx.roles & WRITE_ANY_APP and not _owns(ctx, app_obj):
             raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
         sp = model.create_service_principal(ctx.tenant, app_obj, body, ctx.now)
         owner = _creator_owner(ctx)
@@ -779,7 +1037,7 @@ def create_app(store, keys: Keys) -> Flask:
 
     def get_service_principal(ctx, key):
         _require(ctx, READ_APPS)
-        return _entity(_sp_for_read(ctx, key), "servicePrincipals/$entity", "servicePrincipal")
+        return _entity(_sp_for_read(ctx, key), "servicePrincipals/$entity", "servicePrincipal", ctx=ctx)
 
     def delete_service_principal(ctx, key):
         _require(ctx, WRITE_APPS)
@@ -788,7 +1046,7 @@ def create_app(store, keys: Keys) -> Flask:
             raise not_found(key.strip("/()"))
         if sp["id"] == ctx.tenant["graph_sp_id"]:
             raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-        if "Application.ReadWrite.All" not in ctx.roles and ctx.caller_sp not in ctx.tenant["owners"].get(sp["id"], []):
+        if not ctx.roles & WRITE_ANY_APP and ctx.caller_sp not in ctx.tenant["owners"].get(sp["id"], []):
             raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
         model.delete_service_principal(ctx.tenant, sp["id"])
         ctx.tenant["owners"].pop(sp["id"], None)
@@ -827,13 +1085,13 @@ def create_app(store, keys: Keys) -> Flask:
     # delegated grants ---------------------------------------------------------------------------
     def list_grants(ctx):
         _require(ctx, READ_GRANTS)
-        items = [x for x in _filter(list(ctx.tenant["oauth2PermissionGrants"].values()), "oauth2PermissionGrants") if not _lagging(ctx.tenant, x["id"])]
+        items = [x for x in _query(list(ctx.tenant["oauth2PermissionGrants"].values()), "oauth2PermissionGrants") if not _lagging(ctx.tenant, x["id"])]
         return _page(items, "oauth2PermissionGrants", "oAuth2PermissionGrant", "oauth2PermissionGrants")
 
     def get_grant(ctx, grant_id):
         _require(ctx, READ_GRANTS)
         grant = ctx.tenant["oauth2PermissionGrants"].get(grant_id)
-        if grant is None or _lagging(ctx.tenant, grant_id):
+        if grant is None or _lagging(ctx.tenant, grant_id, key_read=True):
             raise not_found(grant_id)
         return _entity(grant, "oauth2PermissionGrants/$entity", "oAuth2PermissionGrant")
 
@@ -876,6 +1134,11 @@ def create_app(store, keys: Keys) -> Flask:
     sp_key = r"(/[^/()]+|\(appId='(?:[^']|'')*'\))"
     routes = [
         ("GET", r"/applications", list_applications),
+        ("GET", r"/applications/\$count", count_applications),
+        ("GET", rf"/applications{key_re}/appManagementPolicies", list_app_policies),
+        ("GET", r"/policies/defaultAppManagementPolicy", get_default_policy),
+        ("GET", r"/policies/appManagementPolicies", list_policies),
+        ("GET", r"/policies/appManagementPolicies/([^/]+)", get_policy),
         ("POST", r"/applications", create_application),
         ("POST", rf"/applications{key_re}/addPassword", add_password),
         ("POST", rf"/applications{key_re}/removePassword", remove_password),
@@ -886,6 +1149,7 @@ def create_app(store, keys: Keys) -> Flask:
         ("PATCH", rf"/applications{key_re}", patch_application),
         ("DELETE", rf"/applications{key_re}", delete_application),
         ("GET", r"/servicePrincipals", list_service_principals),
+        ("GET", r"/servicePrincipals/\$count", count_service_principals),
         ("POST", r"/servicePrincipals", create_service_principal),
         ("GET", rf"/servicePrincipals{sp_key}/(appRoleAssignedTo|appRoleAssignments)", list_assignments),
         ("POST", rf"/servicePrincipals{sp_key}/(appRoleAssignedTo|appRoleAssignments)", create_assignment),
@@ -911,6 +1175,12 @@ def create_app(store, keys: Keys) -> Flask:
         if handler is None:
             raise GraphError(405, "Request_BadRequest", f"The HTTP method '{request.method}' is not supported for this resource.")
         ctx = _authenticate()
+        for name in request.args:
+            if name.startswith("$") and name not in QUERY_OPTIONS:
+                if name == "$skip":
+                    # Directory objects page with $skiptoken only.
+                    raise bad_request("'$skip' is not supported by the service.")
+                raise GraphError(400, "BadRequest", f"The query parameter '{name}' is not supported.")
         pattern, func = handler
         with store.lock:
             ctx.now = store.now()

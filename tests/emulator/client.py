@@ -66,9 +66,12 @@ class Faults(_Base):
     def _set(self, **settings):
         return self._call("POST", "/_emulator/faults", settings)
 
-    def replication_lag(self, reads: int | None = None, seconds: float | None = None):
-        """Objects created from now on 404 on reads (and block SP creation) for N reads or T seconds."""
-        return self._set(replication_lag={"reads": reads, "seconds": seconds})
+    def replication_lag(self, reads: int | None = None, seconds: float | None = None, key_reads: bool = True):
+        """Objects created from now on 404 on reads (and block SP creation) for N reads or T seconds.
+
+        ``key_reads=False``: only lists, filters and SP creation lag, a GET by id does not (the
+        realistic profile's setting)."""
+        return self._set(replication_lag={"reads": reads, "seconds": seconds, "key_reads": key_reads})
 
     def throttle(self, share: float | None = None, burst: int | None = None, retry_after: int = 1, kinds=("graph",)):
         return self._set(throttle={"share": share, "burst": burst, "retry_after": retry_after}, kinds=list(kinds))
@@ -121,19 +124,53 @@ class Admin(_Base):
             body["password_addition"] = password_addition
         return self._call("PUT", f"/_emulator/tenants/{self.tenant_id}/policy", body)
 
+    def set_default_app_management_policy(self, policy: dict) -> dict:
+        """Replace ``GET /policies/defaultAppManagementPolicy`` with this (Graph's documented shape)."""
+        return self._call("PUT", f"/_emulator/tenants/{self.tenant_id}/admin/default-app-management-policy", policy)
+
+    def add_app_management_policy(
+        self, applies_to=(), password_max_lifetime_days: int | None = None, password_addition: bool = True, restrictions: dict | None = None, display_name=None
+    ) -> dict:
+        """An appManagementPolicy assigned to these apps (object ids or app ids); it replaces the tenant default for them."""
+        body = {"applies_to": list(applies_to), "password_max_lifetime_days": password_max_lifetime_days, "password_addition": password_addition}
+        if restrictions is not None:
+            body["restrictions"] = restrictions
+        if display_name:
+            body["display_name"] = display_name
+        return self._call("POST", f"/_emulator/tenants/{self.tenant_id}/admin/app-management-policies", body)
+
 
 class EmulatorClient(_Base):
     """The ``EmulatorHandle`` of docs/dev/contracts.md, against any running emulator."""
 
-    def __init__(self, url: str, ca_path: str, workdir: str | pathlib.Path | None = None):
+    def __init__(self, url: str, ca_path: str, workdir: str | pathlib.Path | None = None, profile: str | None = None):
         super().__init__(url, ca_path)
+        # The world ``reset()`` sets up: "realistic" or "ideal"; None = the server's default
+        # (realistic unless the server was started with --ideal).
+        self.profile = profile
         self.workdir = pathlib.Path(workdir) if workdir else pathlib.Path(tempfile.mkdtemp(prefix="graph-emulator-client-"))
         self.clock = Clock(url, ca_path, self.session)
         self.faults = Faults(url, ca_path, self.session)
 
-    def reset(self):
-        """Forget every tenant, fault, log entry and clock offset."""
-        return self._call("POST", "/_emulator/reset")
+    def reset(self, profile: str | None = None):
+        """Forget every tenant, fault, log entry and clock offset; set up the world ``profile``
+        (default: this handle's ``profile``, else the server's)."""
+        if profile is not None:
+            self.profile = profile
+        return self._call("POST", "/_emulator/reset", {"profile": self.profile} if self.profile else {})
+
+    def world(self, profile: str | None = None, page_size: int | None = None, token_lifetime: int | None = None) -> dict:
+        """The current world (``profile``, ``page_size``, ``token_lifetime``); with ``profile``,
+        switch to it now (faults of that profile replace the current ones) until the next
+        ``reset()``, which sets up this handle's ``profile`` again (``reset(profile)`` changes that)."""
+        if profile is None:
+            return self._call("GET", "/_emulator/world")
+        body = {"profile": profile}
+        if page_size is not None:
+            body["page_size"] = page_size
+        if token_lifetime is not None:
+            body["token_lifetime"] = token_lifetime
+        return self._call("POST", "/_emulator/world", body)
 
     def add_tenant(self, name: str = "contoso") -> str:
         return self._call("POST", "/_emulator/tenants", {"name": name})["tenant_id"]

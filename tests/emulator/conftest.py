@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
 from .client import EmulatorClient
@@ -36,3 +38,12 @@ class World:
 @pytest.fixture
 def world(graph_emulator):
     return World(graph_emulator)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The emulator's own tests assert single rules, so they run in the ideal world unless they
+    ask for another one (test_worlds.py asserts the realistic world itself)."""
+    here = pathlib.Path(__file__).parent
+    for item in items:
+        if here in pathlib.Path(str(item.fspath)).parents and item.get_closest_marker("graph_world") is None:
+            item.add_marker(pytest.mark.graph_world("ideal", reason="the emulator's own rule tests: one rule at a time, no background faults"))

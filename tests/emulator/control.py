@@ -12,7 +12,7 @@ from flask import Response, request
 
 from . import certs, graph_seed, model
 from .model import GraphError
-from .state import COLLECTIONS, parse_iso
+from .state import COLLECTIONS, PROFILES, parse_iso
 
 
 def register(app, store, as_json):
@@ -27,8 +27,25 @@ def register(app, store, as_json):
 
     @app.post("/_emulator/reset")
     def reset():
-        store.reset()
-        return as_json({"reset": True})
+        profile = body().get("profile")
+        if profile is not None and profile not in PROFILES:
+            raise GraphError(400, "Request_BadRequest", f"profile must be one of {', '.join(PROFILES)}.")
+        store.reset(profile)
+        return as_json(dict({"reset": True}, **store.describe_world()))
+
+    @app.route("/_emulator/world", methods=["GET", "POST"])
+    def world():
+        if request.method == "POST":
+            data = body()
+            if data.get("profile") not in PROFILES:
+                raise GraphError(400, "Request_BadRequest", f"profile must be one of {', '.join(PROFILES)}.")
+            store.use_profile(data["profile"])
+            with store.lock:
+                if "page_size" in data:
+                    store.page_size = max(1, int(data["page_size"]))
+                if "token_lifetime" in data:
+                    store.token_lifetime = max(60, int(data["token_lifetime"]))
+        return as_json(store.describe_world())
 
     @app.get("/_emulator/health")
     def health():
@@ -46,7 +63,7 @@ def register(app, store, as_json):
         credential = data.get("credential", "secret")
         if credential not in ("secret", "certificate"):
             raise GraphError(400, "Request_BadRequest", "credential must be 'secret' or 'certificate'.")
-        unknown = sorted(set(roles) - set(graph_seed.APP_ROLES))
+        unknown = sorted(set(roles) - set(graph_seed.ALL_APP_ROLES))
         if unknown:
             raise GraphError(400, "Request_BadRequest", f"Unknown Graph application permissions: {', '.join(unknown)}.")
         with store.lock:
@@ -58,17 +75,17 @@ def register(app, store, as_json):
                 cert = certs.make_app_certificate(app_body["displayName"])
                 app_body["keyCredentials"] = [{"type": "AsymmetricX509Cert", "usage": "Verify", "key": cert["key_b64"], "displayName": "CN=automation"}]
                 result.update({k: cert[k] for k in ("certificate_pem", "private_key_pem", "thumbprint")})
-            app_obj = model.create_application(tenant, app_body, now)
+            app_obj, _made = model.create_application(tenant, app_body, now)
             sp = model.create_service_principal(tenant, app_obj, {}, now)
             tenant["owners"][sp["id"]] = []
             if credential == "secret":
                 # Out of band: no propagation delay for the identity the test itself uses.
-                cred = model.add_password(tenant, app_obj, {"passwordCredential": {"displayName": "automation"}}, now, 0)
+                cred = model.add_password(tenant, app_obj, {"passwordCredential": {"displayName": "automation"}}, now, 0, enforce_policy=False)
                 result["client_secret"] = cred["secretText"]
                 result["secret_key_id"] = cred["keyId"]
             graph_sp = tenant["servicePrincipals"][tenant["graph_sp_id"]]
             for role in roles:
-                model.create_assignment(tenant, {"principalId": sp["id"], "resourceId": graph_sp["id"], "appRoleId": graph_seed.APP_ROLES[role]}, now, 0)
+                model.create_assignment(tenant, {"principalId": sp["id"], "resourceId": graph_sp["id"], "appRoleId": graph_seed.ALL_APP_ROLES[role]}, now, 0)
             for owned in data.get("owner_of") or []:
                 target = tenant["applications"].get(owned) or next((a for a in tenant["applications"].values() if a["appId"] == owned), None)
                 if target is None:
@@ -82,7 +99,7 @@ def register(app, store, as_json):
     def add_managed_identity(tenant_id):
         data = body()
         roles = list(data.get("roles") or [])
-        unknown = sorted(set(roles) - set(graph_seed.APP_ROLES))
+        unknown = sorted(set(roles) - set(graph_seed.ALL_APP_ROLES))
         if unknown:
             raise GraphError(400, "Request_BadRequest", f"Unknown Graph application permissions: {', '.join(unknown)}.")
         kind = "user" if data.get("user_assigned") else "system"
@@ -97,7 +114,7 @@ def register(app, store, as_json):
             tenant["meta"].setdefault(sp["id"], {})["managed_identity"] = kind
             graph_sp = tenant["servicePrincipals"][tenant["graph_sp_id"]]
             for role in roles:
-                model.create_assignment(tenant, {"principalId": sp["id"], "resourceId": graph_sp["id"], "appRoleId": graph_seed.APP_ROLES[role]}, now, 0)
+                model.create_assignment(tenant, {"principalId": sp["id"], "resourceId": graph_sp["id"], "appRoleId": graph_seed.ALL_APP_ROLES[role]}, now, 0)
         store.save()
         endpoint = f"{request.host_url}{tenant_id}/managed-identity/token"
         return as_json(
@@ -170,7 +187,7 @@ def register(app, store, as_json):
     @app.post("/_emulator/tenants/<tenant_id>/admin/applications")
     def admin_add_application(tenant_id):
         with store.lock:
-            obj = model.create_application(tenant_of(tenant_id), body(), store.now())
+            obj, _made = model.create_application(tenant_of(tenant_id), body(), store.now())
         store.save()
         return as_json(model.public_view(obj), 201)
 
@@ -202,12 +219,46 @@ def register(app, store, as_json):
 
     @app.put("/_emulator/tenants/<tenant_id>/policy")
     def set_policy(tenant_id):
+        """Shorthand for the tenant default appManagementPolicy's passwordCredentials restrictions."""
         with store.lock:
             tenant = tenant_of(tenant_id)
             data = body()
-            for key in ("password_max_lifetime_days", "password_addition"):
-                if key in data:
-                    tenant["policy"][key] = data[key]
-            policy = dict(tenant["policy"])
+            current = model.policy_summary(tenant)
+            current.update({k: data[k] for k in ("password_max_lifetime_days", "password_addition") if k in data})
+            model.set_default_policy(tenant, current["password_max_lifetime_days"], current["password_addition"])
+            policy = model.policy_summary(tenant)
         store.save()
         return as_json(policy)
+
+    @app.put("/_emulator/tenants/<tenant_id>/admin/default-app-management-policy")
+    def put_default_policy(tenant_id):
+        """Replace the tenant default policy with a body shaped as Graph documents it."""
+        with store.lock:
+            tenant = tenant_of(tenant_id)
+            policy = dict(model.default_app_management_policy(), **body())
+            policy["id"] = model.DEFAULT_POLICY_ID
+            tenant["default_app_management_policy"] = policy
+        store.save()
+        return as_json(policy)
+
+    @app.post("/_emulator/tenants/<tenant_id>/admin/app-management-policies")
+    def add_app_policy(tenant_id):
+        """An appManagementPolicy (``restrictions`` as Graph documents it, or the shorthand
+        ``password_max_lifetime_days`` / ``password_addition``), assigned to ``applies_to`` app ids."""
+        with store.lock:
+            tenant = tenant_of(tenant_id)
+            data = body()
+            restrictions = (data.get("restrictions") or {}).get("passwordCredentials")
+            if restrictions is None:
+                restrictions = model.password_restrictions(data.get("password_max_lifetime_days"), data.get("password_addition", True))
+            policy = model.new_app_management_policy(data.get("display_name") or "app policy", restrictions)
+            policy["isEnabled"] = data.get("is_enabled", True)
+            tenant.setdefault("app_management_policies", {})[policy["id"]] = policy
+            for target in data.get("applies_to") or []:
+                app_obj = tenant["applications"].get(target) or next((a for a in tenant["applications"].values() if a["appId"] == target), None)
+                if app_obj is None:
+                    raise GraphError(404, "Request_ResourceNotFound", f"applies_to: application '{target}' does not exist.")
+                # "Only one policy object can be assigned to an application" (appManagementPolicy docs).
+                tenant.setdefault("app_policy_assignments", {})[app_obj["id"]] = policy["id"]
+        store.save()
+        return as_json(policy, 201)

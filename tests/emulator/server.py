@@ -34,8 +34,15 @@ class _QuietHandler(WSGIRequestHandler):
 class EmulatorServer:
     """One emulator: ``start()`` binds and serves in a daemon thread, ``stop()`` shuts it down."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, state_dir: str | pathlib.Path | None = None, workdir: str | pathlib.Path | None = None):
-        self.host, self.port = host, port
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_dir: str | pathlib.Path | None = None,
+        workdir: str | pathlib.Path | None = None,
+        profile: str = "realistic",
+    ):
+        self.host, self.port, self.profile = host, port, profile
         self.state_dir = pathlib.Path(state_dir) if state_dir else None
         if self.state_dir:
             self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -60,7 +67,7 @@ class EmulatorServer:
     def start(self) -> EmulatorServer:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.ca_path, cert_path, key_path, keys = self._materials()
-        self.store = Store(self.state_dir)
+        self.store = Store(self.state_dir, profile=self.profile)
         self.app = create_app(self.store, keys)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(cert_path), str(key_path))

@@ -23,6 +23,25 @@ from . import graph_seed
 LOG_LIMIT = 200_000
 COLLECTIONS = ("applications", "servicePrincipals", "oauth2PermissionGrants", "appRoleAssignments")
 
+# Named worlds. ``realistic`` (the default) behaves like a real tenant in small: new objects lag
+# in lists and filters (and a young app cannot get its service principal yet:
+# NoBackingApplicationObject), a new secret or role reaches the token service after a delay, a
+# few percent of Graph calls are throttled with Retry-After, lists come in small pages with
+# opaque next links, and tokens live 6 minutes (msal serves a cached token only while more than
+# 5 minutes remain, so a long run renews tokens and a client that holds one longer sees 401).
+# The numbers are short in wall time so tests stay fast. ``ideal`` switches all of that off, for
+# speed comparisons and for tests that count requests exactly.
+PROFILES = {
+    "realistic": {
+        "replication_lag": {"seconds": 2, "key_reads": False},
+        "token_propagation_delay": 2.0,
+        "throttle": {"share": 0.03, "retry_after": 1, "kinds": ("graph",)},
+        "page_size": 3,
+        "token_lifetime": 360,
+    },
+    "ideal": {"page_size": 999, "token_lifetime": 3599},
+}
+
 
 def iso(ts: float) -> str:
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -44,6 +63,15 @@ class Faults:
 
     def __init__(self):
         self.clear()
+
+    def apply(self, profile: dict):
+        """Set the faults a named world (``PROFILES``) switches on."""
+        self.clear()
+        if profile.get("replication_lag"):
+            self.replication_lag = dict(profile["replication_lag"])
+        if profile.get("throttle"):
+            self.throttle = dict(profile["throttle"])
+        self.token_propagation_delay = float(profile.get("token_propagation_delay") or 0)
 
     def clear(self):
         self.replication_lag: dict | None = None  # {"reads": N} or {"seconds": T}
@@ -90,8 +118,16 @@ class Faults:
 
 
 class Store:
-    def __init__(self, state_dir: pathlib.Path | None = None):
+    def __init__(self, state_dir: pathlib.Path | None = None, profile: str = "realistic"):
+        if profile not in PROFILES:
+            raise ValueError(f"unknown world profile {profile!r}: {', '.join(PROFILES)}")
         self.lock = threading.RLock()
+        self.default_profile = profile
+        self.profile = profile
+        self.page_size = PROFILES[profile]["page_size"]
+        self.token_lifetime = PROFILES[profile]["token_lifetime"]
+        # opaque $skiptoken -> {"offset", "query"}
+        self.page_tokens: dict[str, dict] = {}
         self.state_dir = state_dir
         self.clock_offset = 0.0
         # "clock": Graph checks a token's exp against the emulated clock (the contract);
@@ -101,10 +137,15 @@ class Store:
         self.identity_header = uuid.uuid4().hex
         self.tenants: dict[str, dict] = {}
         self.faults = Faults()
+        self.faults.apply(PROFILES[profile])
         self.log: list[dict] = []
         if state_dir and (state_dir / "state.json").exists():
             data = json.loads((state_dir / "state.json").read_text())
             self.tenants = data.get("tenants", {})
+            for tid, tenant in self.tenants.items():
+                if tenant["graph_sp_id"] not in tenant["servicePrincipals"]:
+                    created = tenant.pop("graph_sp_created", None) or iso(time.time())
+                    tenant["servicePrincipals"][tenant["graph_sp_id"]] = graph_seed.graph_service_principal(tenant["graph_sp_id"], tid, created)
             self.clock_offset = data.get("clock_offset", 0.0)
             self.identity_header = data.get("identity_header", self.identity_header)
 
@@ -117,17 +158,38 @@ class Store:
         # Under the lock: concurrent requests shared one state.tmp and one of them lost the
         # file between write and replace (seen as 500s from addPassword in the demo).
         with self.lock:
-            tmp.write_text(json.dumps({"tenants": self.tenants, "clock_offset": self.clock_offset, "identity_header": self.identity_header}))
+            # The Graph service principal (~300 kB per tenant) is rebuilt from the tenant id on
+            # load instead of being written on every change.
+            tenants = {}
+            for tid, tenant in self.tenants.items():
+                sps = dict(tenant["servicePrincipals"])
+                graph_sp = sps.pop(tenant["graph_sp_id"], None)
+                tenants[tid] = dict(tenant, servicePrincipals=sps, graph_sp_created=(graph_sp or {}).get("createdDateTime"))
+            tmp.write_text(json.dumps({"tenants": tenants, "clock_offset": self.clock_offset, "identity_header": self.identity_header}))
             os.replace(tmp, target)
 
-    def reset(self):
+    def reset(self, profile: str | None = None):
         with self.lock:
             self.tenants = {}
             self.clock_offset = 0.0
             self.token_expiry = "clock"
-            self.faults.clear()
             self.log = []
+            self.page_tokens = {}
+            self.use_profile(profile or self.default_profile)
         self.save()
+
+    def use_profile(self, profile: str):
+        """Switch the world: faults, page size and token lifetime of ``PROFILES[profile]``."""
+        if profile not in PROFILES:
+            raise ValueError(f"unknown world profile {profile!r}: {', '.join(PROFILES)}")
+        with self.lock:
+            self.profile = profile
+            self.page_size = PROFILES[profile]["page_size"]
+            self.token_lifetime = PROFILES[profile]["token_lifetime"]
+            self.faults.apply(PROFILES[profile])
+
+    def describe_world(self) -> dict:
+        return {"profile": self.profile, "default_profile": self.default_profile, "page_size": self.page_size, "token_lifetime": self.token_lifetime}
 
     # --- clock -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -146,6 +208,8 @@ class Store:
 
     # --- tenants -----------------------------------------------------------------------------
     def add_tenant(self, name: str = "contoso", tenant_id: str | None = None) -> str:
+        from . import model  # model imports this module's helpers
+
         tenant_id = tenant_id or str(uuid.uuid4())
         graph_sp_id = str(uuid.uuid4())
         with self.lock:
@@ -153,7 +217,11 @@ class Store:
                 "id": tenant_id,
                 "displayName": name,
                 "domain": f"{name.lower()}.onmicrosoft.com",
-                "policy": {"password_max_lifetime_days": None, "password_addition": True},
+                # /policies/defaultAppManagementPolicy, the appManagementPolicies and which app
+                # follows which (app object id -> policy id).
+                "default_app_management_policy": model.default_app_management_policy(),
+                "app_management_policies": {},
+                "app_policy_assignments": {},
                 "graph_sp_id": graph_sp_id,
                 "applications": {},
                 "servicePrincipals": {graph_sp_id: graph_seed.graph_service_principal(graph_sp_id, tenant_id, iso(self.now()))},
@@ -180,11 +248,16 @@ class Store:
         return None
 
     def snapshot(self, tenant_id: str) -> dict:
+        from . import model
+
         with self.lock:
             tenant = self.tenants[tenant_id]
             out = {name: [copy.deepcopy(obj) for obj in tenant[name].values()] for name in COLLECTIONS}
             out["owners"] = copy.deepcopy(tenant["owners"])
-            out["policy"] = copy.deepcopy(tenant["policy"])
+            out["defaultAppManagementPolicy"] = copy.deepcopy(tenant.get("default_app_management_policy"))
+            out["appManagementPolicies"] = copy.deepcopy(list(tenant.get("app_management_policies", {}).values()))
+            out["appManagementPolicyAssignments"] = copy.deepcopy(tenant.get("app_policy_assignments", {}))
+            out["policy"] = model.policy_summary(tenant)
             out["organization"] = {"id": tenant["id"], "displayName": tenant["displayName"]}
             out["graph_service_principal_id"] = tenant["graph_sp_id"]
             return out

@@ -40,7 +40,7 @@ def test_select_on_single_objects_and_case_insensitive_filter(world):
     }
     found = world.call("GET", "/applications", params={"$filter": "displayName eq 'procall teams'"}).json()["value"]
     assert [a["id"] for a in found] == [app["id"]]
-    _error(world.call("GET", f"/applications/{app['id']}", params={"$select": "nope"}), 400, "Request_BadRequest")
+    _error(world.call("GET", f"/applications/{app['id']}", params={"$select": "nope"}), 400, "BadRequest")
     quoted = world.call("POST", "/applications", json={"displayName": "O'Brien"}).json()
     found = world.call("GET", "/applications", params={"$filter": "displayName eq 'O''Brien'"}).json()["value"]
     assert [a["id"] for a in found] == [quoted["id"]]

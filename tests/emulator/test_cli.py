@@ -16,9 +16,9 @@ from .client import EmulatorClient
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
-def _start(state_dir) -> tuple[subprocess.Popen, dict]:
+def _start(state_dir, *extra) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.emulator", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(state_dir), "--tenant", "contoso"],
+        [sys.executable, "-m", "tests.emulator", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(state_dir), "--tenant", "contoso", *extra],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -45,7 +45,7 @@ def test_cli_serves_and_keeps_state_across_restarts(tmp_path):
     state_dir = tmp_path / "state"
     proc, info = _start(state_dir)
     try:
-        assert info["url"].startswith("https://127.0.0.1:")
+        assert info["url"].startswith("https://127.0.0.1:") and info["profile"] == "realistic"
         tenant = info["tenants"]["contoso"]
         emulator = EmulatorClient(info["url"], info["ca_path"], workdir=tmp_path)
         ident = emulator.add_automation_identity(tenant, roles=["Application.ReadWrite.All"])
@@ -56,9 +56,9 @@ def test_cli_serves_and_keeps_state_across_restarts(tmp_path):
         assert _stop(proc) == 0
     assert (state_dir / "state.json").exists()
 
-    proc, again = _start(state_dir)
+    proc, again = _start(state_dir, "--ideal")
     try:
-        assert again["ca_path"] == info["ca_path"]
+        assert again["ca_path"] == info["ca_path"] and again["profile"] == "ideal"
         assert again["tenants"]["contoso"] == tenant  # not created twice
         emulator = EmulatorClient(again["url"], again["ca_path"], workdir=tmp_path)
         # Same signing key, same secret, same objects, same clock offset.
@@ -70,6 +70,7 @@ def test_cli_serves_and_keeps_state_across_restarts(tmp_path):
         # The token from before the restart is signed with the kept key but is past its exp now.
         stale = emulator.graph("GET", "/applications", token)
         assert stale.status_code == 401 and "expired" in stale.json()["error"]["message"]
+        assert emulator.world() == {"profile": "ideal", "default_profile": "ideal", "page_size": 999, "token_lifetime": 3599}
     finally:
         assert _stop(proc) == 0
 

@@ -144,10 +144,16 @@ def test_unknown_permission_names_the_closest(graph_emulator, tenant, writer, tm
 
 @pytest.mark.parametrize("unique_name", [UNIQUE, None], ids=["upsert", "display-name"])
 def test_replication_lag_and_throttling_still_converge_to_one_app(graph_emulator, tenant, writer, tmp_path, unique_name):
-    auth = auth_vars(graph_emulator, tenant, writer, tmp_path)
     options = {"display_name": NAME, "owner_automation_identity": True}
     if unique_name:
         options["unique_name"] = unique_name
+    # POST /applications/{id}/owners/$ref needs Directory.Read.All besides Application.ReadWrite.All
+    # (https://learn.microsoft.com/graph/api/application-post-owners): the writer alone is refused.
+    refused = app(auth_vars(graph_emulator, tenant, writer, tmp_path), **options)
+    assert refused.get("failed") is True and "403 Authorization_RequestDenied" in refused["msg"], refused.get("msg")
+    graph_emulator.clock.advance(seconds=60)  # the app that run created has replicated
+    owner_writer = graph_emulator.add_automation_identity(tenant, roles=[*WRITER, "Directory.Read.All"])
+    auth = auth_vars(graph_emulator, tenant, owner_writer, tmp_path)
     graph_emulator.faults.replication_lag(seconds=5)
     graph_emulator.faults.throttle(burst=3, retry_after=1)
     first = app(auth, **options)
@@ -161,7 +167,7 @@ def test_replication_lag_and_throttling_still_converge_to_one_app(graph_emulator
     assert second["changed"] is False
     assert len(apps(graph_emulator, tenant)) == 1
     [created] = apps(graph_emulator, tenant)
-    assert writer["service_principal_id"] in graph_emulator.state(tenant)["owners"].get(created["id"], [])
+    assert owner_writer["service_principal_id"] in graph_emulator.state(tenant)["owners"].get(created["id"], [])
 
 
 def test_identity_without_permission_is_told_which_it_needs(graph_emulator, tenant, tmp_path):
