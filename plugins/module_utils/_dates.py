@@ -56,14 +56,3 @@ def parse_graph_datetime(value):
 def format_graph_datetime(value):
     """Aware datetime -> Graph's ``2026-05-26T03:00:00Z`` form."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def now_from_date_header(header, fallback):
-    """The server's clock from an HTTP ``Date`` header (RFC 9110 7.1.1.2), else ``fallback``.
-
-    Why the server's clock: Entra ID decides when a secret has expired, so days left are
-    counted on its clock; and the emulator's settable clock reaches the module this way
-    without any test-only option.
-    """
-    parsed = parse_http_date(header)
-    return parsed if parsed is not None else fallback

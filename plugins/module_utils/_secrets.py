@@ -19,12 +19,7 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.procall.msteams.plugins.module_utils._dates import (  # noqa: F401 - part of this module's interface
-    UTC,
-    format_graph_datetime,
-    now_from_date_header,
-    parse_graph_datetime,
-)
+from ansible_collections.procall.msteams.plugins.module_utils._dates import UTC, parse_graph_datetime
 
 # The display name of a consumer's secret is PREFIX + ": " + consumer (e.g. the inventory host
 # name), so each UCServer holds, rotates and loses only its own secret (docs/consent-and-secrets.md).

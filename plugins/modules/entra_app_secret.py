@@ -253,6 +253,7 @@ reason:
 
 from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, SELECTORS, selector_text
 from ansible_collections.procall.msteams.plugins.module_utils._compare import DifferenceTracker
+from ansible_collections.procall.msteams.plugins.module_utils._dates import format_graph_datetime, parse_graph_datetime
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphAuthError, GraphError
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import validate_guid
@@ -266,9 +267,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
     SecretDecisionError,
     consumer_credentials,
     days_left,
-    format_graph_datetime,
     new_end_date,
-    parse_graph_datetime,
     personal_limit_reached,
     plan_absent,
     plan_present,

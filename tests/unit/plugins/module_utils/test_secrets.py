@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from ansible_collections.procall.msteams.plugins.module_utils import _dates as d
 from ansible_collections.procall.msteams.plugins.module_utils import _secrets as s
 
 NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
@@ -33,18 +34,18 @@ def test_display_names_per_consumer_and_shared():
     ],
 )
 def test_parse_graph_datetime(text, expected):
-    assert s.parse_graph_datetime(text) == expected
+    assert d.parse_graph_datetime(text) == expected
 
 
 def test_parse_rejects_garbage():
     with pytest.raises(ValueError):
-        s.parse_graph_datetime("next tuesday")
+        d.parse_graph_datetime("next tuesday")
 
 
-def test_now_from_date_header_uses_server_clock_else_fallback():
-    assert s.now_from_date_header("Wed, 01 Jul 2026 10:00:00 GMT", NOW) == datetime.datetime(2026, 7, 1, 10, tzinfo=datetime.timezone.utc)
-    assert s.now_from_date_header(None, NOW) is NOW
-    assert s.now_from_date_header("garbage", NOW) is NOW
+def test_http_date_is_parsed_else_none():
+    assert d.parse_http_date("Wed, 01 Jul 2026 10:00:00 GMT") == datetime.datetime(2026, 7, 1, 10, tzinfo=datetime.timezone.utc)
+    assert d.parse_http_date(None) is None
+    assert d.parse_http_date("garbage") is None
 
 
 def test_days_left_floor_and_negative():
