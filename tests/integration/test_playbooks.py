@@ -283,14 +283,13 @@ def test_rotate_in_the_window_with_a_host_failing_to_start(world):
 
     rows = summary_rows(world, "rotate_secret")
     assert rows[failing]["status"] == "failed"
-    # The reason names the vendor step that failed, and the role's report that the host is
-    # back on its previous file with its service started again.
+    # The reason names the vendor step that failed (the role's sentence; a bare "start" anywhere
+    # in it no longer counts), and the secret the host keeps.
     assert "Start the UCServer service" in rows[failing]["reason"], rows[failing]
     assert rows[failing]["secret_kept_key_ids"] == [old_keys[failing]]
     # The failing host keeps its old, still valid secret in Graph and on disk; the secret made
     # for it in this run is withdrawn, so a rerun does not pile up secrets.
     assert deployed_secret(world, failing) == old_values[failing]
-    assert world.fleet[failing].service_state() == "running"
     assert [c["keyId"] for c in world.host_secrets(failing)] == [old_keys[failing]]
     assert rows[failing]["withdrawn_key_id"] not in ("", old_keys[failing])
 
