@@ -4,9 +4,6 @@
 
 from __future__ import annotations
 
-from ansible.plugins.lookup import LookupBase
-from ansible_collections.procall.msteams.plugins.module_utils._run_auth import auth_variable_names, graph_auth_options
-
 DOCUMENTATION = r"""
 name: run_graph_auth
 author:
@@ -49,6 +46,10 @@ _raw:
   type: list
   elements: dict
 """
+
+# validate-modules wants the imports below the documentation.
+from ansible.plugins.lookup import LookupBase  # noqa: E402
+from ansible_collections.procall.msteams.plugins.module_utils._run_auth import auth_variable_names, graph_auth_options  # noqa: E402
 
 
 class LookupModule(LookupBase):
