@@ -27,7 +27,7 @@ def test_make_demo_runs_end_to_end(tmp_path):
     assert proc.returncode == 0, out[-8000:]
     for step in ("procall.msteams.onboard", "procall.msteams.rotate_secret", "procall.msteams.status", "Summary of the runs"):
         assert step in out
-    assert "vendor step B8" in out
+    assert "Commission in the admin GUI" in out
     assert "New secret deployed and running" in out
     # The emulator was stopped and its temp dir removed (trap in demo.sh).
     assert not list(tmp_path.glob("procall-msteams-demo.*")), "demo.sh left its work dir behind"

@@ -1,0 +1,34 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) procall.msteams contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The end of a run: every targeted host's outcome as printed lines, JSON (and CSV for status),
+and the sentence that fails the run (``_run_outcome.summary_report``, ``_run_status.status_report``).
+
+The hosts are those of the inventory (in its order) that ``procall.msteams.run_prepare`` saw in
+this run; a host without an outcome stopped outside the playbook's steps (unreachable).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import summary_report
+from ansible_collections.procall.msteams.plugins.module_utils._run_status import DEFAULT_MIN_DAYS, status_report
+from ansible_collections.procall.msteams.plugins.plugin_utils._run_action import RunAction
+
+
+class ActionModule(RunAction):
+    ARGUMENT_SPEC = {
+        "run": {"type": "str", "required": True, "choices": ["onboard", "rotate_secret", "status"]},
+        "min_days": {"type": "int", "default": DEFAULT_MIN_DAYS},
+    }
+
+    def decide(self, args, task_vars):
+        hosts = []
+        for host in (task_vars.get("groups") or {}).get("all", []):
+            prepared = self.host_var(task_vars, host, "__msteams_prepared")
+            if not prepared:
+                continue
+            outcome = (self.host_var(task_vars, host, "__msteams_outcome") or {}).get("outcome")
+            hosts.append((host, prepared.get("tenant", ""), outcome))
+        if args["run"] == "status":
+            return status_report(hosts, args["min_days"])
+        return summary_report(args["run"], hosts)

@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) procall.msteams contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Classify one host for the status playbook (``_run_status.status_row``).
+
+The deployed secret comes in as a no_log option and is only compared by its hint; the answer's
+``outcome`` (the host's row) never holds it.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.procall.msteams.plugins.module_utils._run_status import (
+    DEFAULT_DUE_DAYS,
+    DEFAULT_MIN_DAYS,
+    status_row,
+    unread_row,
+)
+from ansible_collections.procall.msteams.plugins.plugin_utils._run_action import RunAction
+
+
+class ActionModule(RunAction):
+    ARGUMENT_SPEC = {
+        "settings": {"type": "dict", "required": True},
+        "read_error": {"type": "str"},
+        "current": {"type": "dict"},
+        "app_info": {"type": "dict"},
+        "deployed_secret": {"type": "str", "no_log": True},
+        "min_days": {"type": "int", "default": DEFAULT_MIN_DAYS},
+        "due_days": {"type": "int", "default": DEFAULT_DUE_DAYS},
+    }
+
+    def decide(self, args, task_vars):
+        settings = args["settings"]
+        if not settings.get("proceed"):
+            return {"outcome": dict(settings.get("outcome") or unread_row(None))}
+        if args["read_error"] is not None or args["current"] is None:
+            return {"outcome": unread_row(args["read_error"])}
+        row = status_row(
+            task_vars.get("inventory_hostname"),
+            args["current"],
+            args["app_info"],
+            args["deployed_secret"],
+            settings.get("tenant_id"),
+            args["min_days"],
+            args["due_days"],
+        )
+        return {"outcome": row}

@@ -1,0 +1,366 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) procall.msteams contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decisions of the onboard and rotate_secret playbooks: pure functions, no I/O.
+
+For internal collection use only; the interface may change without notice.
+
+A playbook run goes host by host through the same steps: check the inventory (``host_settings``),
+pick one host per app registration to talk to Graph (``elect_leaders``), then per host
+``plan_start`` -> read the host -> ``plan_secret`` -> entra_app_secret -> ``plan_deploy`` ->
+the role -> revoke -> ``host_outcome`` (or ``failed_outcome`` when a step failed). Between
+batches of rotate_secret, ``rollout_halt`` decides whether the rollout stops. At the end,
+``summary_report`` turns every host's outcome into the printed summary and the JSON report.
+
+Each plan is a dict; ``proceed`` false means the host is done and its ``outcome`` is final.
+The action plugins ``procall.msteams.run_prepare``, ``run_leader``, ``run_host_plan``,
+``run_host_outcome``, ``run_rollout_halt`` and ``run_report`` are thin wrappers.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+DEFAULT_APP_UNIQUE_NAME = "procall-msteams"
+DEFAULT_ROTATE_BEFORE_DAYS = 30
+DEFAULT_VALIDITY_DAYS = 180
+
+MODES = ("onboard", "rotate")
+
+# What the role gets as the secret in check mode when a new secret would be created: the real
+# run creates the value, check mode only needs the role to see that the file would change.
+CHECK_MODE_SECRET = "(the new secret the real run creates)"  # noqa: S105 - a stand-in, not a secret
+
+CHECK_MODE_REASON = "check mode: this is what would happen, nothing was changed"
+NO_APP_YET_REASON = "the app registration would be created first; run without --check to configure this host"
+UNKNOWN_FAILURE_REASON = "the host stopped before any outcome was recorded (unreachable, or failed outside the playbook steps: see the log above)"
+
+# Titles of the summary, per status (the JSON report keeps the bare status).
+TITLES = {
+    "configured": "Configured, integration enabled and user consent present",
+    "consent_pending": (
+        'Configured; a person must still enable "Integration in Microsoft Teams" and give the user consent'
+        ' in the UCServer admin GUI (vendor step "Commission in the admin GUI", docs/vendor-procedure.md)'
+    ),
+    "rotated": "New secret deployed and running, the replaced secret revoked",
+    "kept": "Secret still valid: nothing changed",
+    "skipped": "Skipped",
+    "not_attempted": "Not attempted: the rollout was halted after failures (these hosts keep their secrets)",
+    "failed": "FAILED (the host keeps its previous secret and configuration)",
+}
+
+
+class RunInputError(ValueError):
+    """A variable of the inventory or the run that cannot work (the message names it)."""
+
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+def _whole_number(variables, name, default):
+    value = variables.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise RunInputError("%s must be a whole number of days, not %r" % (name, value)) from None
+    if number < 0:
+        raise RunInputError("%s must not be negative, not %d" % (name, number))
+    return number
+
+
+def _failed(reason):
+    return {"status": "failed", "reason": reason}
+
+
+# -- inventory and leaders -------------------------------------------------------------------------
+
+
+def app_key(tenant_id, unique_name):
+    """One app registration: tenant and unique name, case-insensitive (both are in Entra ID)."""
+    return "%s/%s" % (_text(tenant_id).strip().lower(), _text(unique_name).strip().lower())
+
+
+def host_settings(host, variables):
+    """A host's settings from its ``msteams_*`` variables; ``proceed`` false with a failed outcome
+    when the inventory cannot work (docs/inventory.md lists the variables)."""
+    tenant_id = variables.get("msteams_tenant_id")
+    name = variables.get("msteams_tenant_name")
+    settings = {"targeted": True, "tenant": _text(name if name is not None else tenant_id).strip() or "?", "app_key": ""}
+    if tenant_id is None or _text(tenant_id).strip() == "":
+        reason = "%s has no msteams_tenant_id: set it in the group_vars of its tenant group (docs/inventory.md)." % host
+        settings.update(proceed=False, outcome=_failed(reason))
+        return settings
+    unique_name = _text(variables.get("msteams_app_unique_name")).strip() or DEFAULT_APP_UNIQUE_NAME
+    try:
+        rotate_before = _whole_number(variables, "msteams_secret_rotate_before_days", DEFAULT_ROTATE_BEFORE_DAYS)
+        validity = _whole_number(variables, "msteams_secret_validity_days", DEFAULT_VALIDITY_DAYS)
+    except RunInputError as exc:
+        settings.update(proceed=False, outcome=_failed("%s: %s" % (host, exc)))
+        return settings
+    settings.update(
+        proceed=True,
+        tenant_id=_text(tenant_id).strip(),
+        app_unique_name=unique_name,
+        app_key=app_key(tenant_id, unique_name),
+        rotate_before_days=rotate_before,
+        validity_days=validity,
+    )
+    return settings
+
+
+def elect_leaders(keyed_hosts):
+    """``[(host, key), ...]`` in play order -> ``{key: host}``: the first host of each key leads.
+
+    Hosts without a key (their inventory failed, nothing configured) lead nothing. A play over
+    the hosts with one leader per key works with ``serial`` and ``--limit`` alike, where
+    ``run_once`` would run once per batch instead of once per app.
+    """
+    leaders = {}
+    for host, key in keyed_hosts:
+        if key and key not in leaders:
+            leaders[key] = host
+    return leaders
+
+
+# -- one host: onboard and rotate ------------------------------------------------------------------
+
+
+def _stop(outcome, **extra):
+    plan = {"proceed": False, "outcome": outcome}
+    plan.update(extra)
+    return plan
+
+
+def plan_start(mode, settings, app_result=None, app_error=None, leader=None, halted=None):
+    """Before the host is touched: can it be configured now?
+
+    ``settings``: the host's ``host_settings``; ``app_result``: the leader's entra_app (onboard)
+    or entra_app_info (rotate) result; ``app_error``: why the leader's app step failed.
+    """
+    if mode not in MODES:
+        raise RunInputError("mode must be one of %s, not %r" % (", ".join(MODES), mode))
+    settings = settings or {}
+    if not settings.get("proceed"):
+        return _stop(settings.get("outcome") or _failed("the inventory of this host is incomplete"))
+    if halted:
+        return _stop({"status": "not_attempted", "reason": _text(halted)})
+    if app_error is not None:
+        reason = "the app registration of tenant %s failed (on %s): %s" % (settings.get("tenant"), leader or "?", app_error)
+        return _stop(_failed(reason))
+    app_result = app_result or {}
+    app = {
+        "app_id": _text(app_result.get("app_id")),
+        "object_id": _text(app_result.get("object_id")),
+        # msteams.cfg needs the tenant's GUID; Graph's answer has it even when the inventory
+        # names the tenant by a verified domain.
+        "tenant_id": _text(app_result.get("tenant_id")) or settings.get("tenant_id", ""),
+    }
+    if not app["app_id"]:
+        return _stop({"status": "skipped", "reason": NO_APP_YET_REASON}, app=app)
+    return {"proceed": True, "app": app}
+
+
+def same_app(current, app_id):
+    """Whether the host's msteams.cfg names this app (client ids compare case-insensitively)."""
+    configured = _text((current or {}).get("client_id")).strip().lower()
+    return bool(configured) and configured == _text(app_id).strip().lower()
+
+
+def plan_secret(mode, previous, current, has_deployed_secret):
+    """After reading the host: which secret step (``state`` of entra_app_secret) it gets.
+
+    A host that runs this app's secret keeps it while it is valid long enough (``present``
+    with the deployed value, which the module confirms with a token request); any other host
+    needs a new one (``rotated``: always create). rotate_secret leaves hosts that do not run
+    this app yet to onboard.
+    """
+    if not (previous or {}).get("proceed"):
+        return dict(previous or _stop(_failed("the host was not checked before its secret step")))
+    plan = dict(previous)
+    app_id = plan["app"]["app_id"]
+    is_same = same_app(current, app_id)
+    if mode == "rotate" and not is_same:
+        other = _text((current or {}).get("client_id"))
+        why = "it runs another app (client id %s)" % other if other else "it has no own app configured"
+        return _stop({"status": "skipped", "reason": why + ": run procall.msteams.onboard for it first"}, app=plan["app"])
+    send_current = is_same and bool(has_deployed_secret)
+    plan.update(same_app=is_same, before=dict(current or {}), secret_state="present" if send_current else "rotated", send_current_secret=send_current)
+    return plan
+
+
+def secret_summary(secret_result):
+    """The parts of an entra_app_secret result the playbooks use; never the value."""
+    result = secret_result or {}
+    return {
+        "failed": bool(result.get("failed")),
+        "skipped": bool(result.get("skipped")),
+        "created": bool(result.get("changed")) and not result.get("failed"),
+        "has_value": bool(result.get("secret")),
+        "key_id": _text(result.get("key_id")),
+        "end_date": _text(result.get("end_date")),
+        "days_left": result.get("days_left") if result.get("days_left") is not None else "",
+        "rotated": bool(result.get("rotated")),
+        "replaced_key_ids": list(result.get("replaced_key_ids") or []),
+        # The module's one sentence on why it kept or created a secret (never a value).
+        "why": _text(result.get("reason")),
+        "msg": _text(result.get("msg")),
+    }
+
+
+class HostStepFailed(Exception):
+    """A step failed: the message is the sentence shown for the host (never a secret)."""
+
+
+def plan_deploy(mode, previous, secret_result, check_mode):
+    """After entra_app_secret: deploy or not, which value, which secrets to revoke afterwards.
+
+    onboard converges every host's file; rotate touches a host only when its secret changed.
+    In check mode a new secret has no value yet: the role gets a stand-in, so check mode
+    reports the msteams.cfg change the real run makes.
+    """
+    if not (previous or {}).get("proceed"):
+        return dict(previous or _stop(_failed("the host was not checked before its deployment")))
+    secret = secret_summary(secret_result)
+    if secret["failed"]:
+        raise HostStepFailed(secret["msg"] or "entra_app_secret failed without a message")
+    if secret["skipped"]:
+        raise HostStepFailed("entra_app_secret did not run for this host")
+    if secret["created"] and not secret["has_value"] and not check_mode:
+        raise HostStepFailed("entra_app_secret returned no secret value to deploy")
+    plan = dict(previous)
+    deploy = mode == "onboard" or secret["created"] or not plan.get("same_app")
+    plan.update(
+        secret=secret,
+        deploy=deploy,
+        use_new_secret=secret["created"],
+        check_mode_secret=CHECK_MODE_SECRET,
+        revoke_key_ids=secret["replaced_key_ids"] if deploy else [],
+    )
+    return plan
+
+
+def host_outcome(mode, plan, role_result=None, revoke_result=None, check_mode=False):
+    """The outcome of a host whose steps all ran (or that stopped early: its plan says why)."""
+    plan = plan or {}
+    if not plan.get("proceed"):
+        return dict(plan.get("outcome") or _failed("the host stopped before its outcome was decided"))
+    secret = plan.get("secret") or secret_summary(None)
+    # The role's result exists only when it converged this host in this run; otherwise the
+    # host is as it was read.
+    now = (role_result if plan.get("deploy") else None) or plan.get("before") or {}
+    enabled = bool(now.get("integration_enabled", False))
+    consent_pending = bool(now.get("user_consent_pending", True))
+    if mode == "rotate":
+        status = "rotated" if secret["created"] else "kept"
+    elif enabled and not consent_pending:
+        status = "configured"
+    else:
+        status = "consent_pending"
+    revoked = bool((revoke_result or {}).get("changed")) and not (revoke_result or {}).get("failed")
+    return {
+        "status": status,
+        "reason": CHECK_MODE_REASON if check_mode else "",
+        "client_id": plan["app"]["app_id"],
+        "secret_key_id": secret["key_id"],
+        "secret_end_date": secret["end_date"],
+        "secret_days_left": secret["days_left"],
+        "secret_created": secret["created"],
+        "secret_decision": secret["why"],
+        "revoked_key_ids": list(plan.get("revoke_key_ids") or []) if revoked else [],
+        "restarted": bool((role_result or {}).get("restarted", False)) if plan.get("deploy") else False,
+        "integration_enabled": enabled,
+        "user_consent_pending": consent_pending,
+    }
+
+
+def failed_outcome(plan, failed_task=None, failed_msg=None, withdraw_result=None, readback_failed=False):
+    """The outcome of a host whose step failed: it keeps its previous secret and file."""
+    plan = plan or {}
+    secret = plan.get("secret") or secret_summary(None)
+    reason = "%s: %s" % (failed_task or "a task", failed_msg or "failed without a message")
+    if readback_failed and secret["created"] and secret["key_id"]:
+        reason += " (the new secret %s was kept: the host could not be read back)" % secret["key_id"]
+    withdrawn = bool((withdraw_result or {}).get("changed")) and not (withdraw_result or {}).get("failed")
+    return {
+        "status": "failed",
+        "reason": reason,
+        "client_id": (plan.get("app") or {}).get("app_id", ""),
+        "secret_kept_key_ids": secret["replaced_key_ids"],
+        "withdrawn_key_id": secret["key_id"] if withdrawn else "",
+    }
+
+
+def withdraw_key_id(plan):
+    """The new secret to withdraw after a failure, or '' (only one this run created)."""
+    secret = (plan or {}).get("secret") or {}
+    return secret.get("key_id", "") if secret.get("created") else ""
+
+
+# -- the rollout ------------------------------------------------------------------------------------
+
+
+def rollout_halt(batch_outcomes, all_outcomes, max_failed_hosts=None):
+    """Why the rollout stops after this batch, or None.
+
+    It stops when every host of the batch that was tried (rotated or failed) failed: a bad
+    secret or a broken procedure must not reach the next batch. It also stops once
+    ``msteams_max_failed_hosts`` hosts of the play failed.
+    """
+    tried = [o for o in batch_outcomes if (o or {}).get("status") in ("rotated", "failed")]
+    if tried and all(o["status"] == "failed" for o in tried):
+        return "every host of a batch failed"
+    if max_failed_hosts is not None and max_failed_hosts != "":
+        try:
+            limit = int(max_failed_hosts)
+        except (TypeError, ValueError):
+            raise RunInputError("msteams_max_failed_hosts must be a whole number, not %r" % (max_failed_hosts,)) from None
+        failed = sum(1 for o in all_outcomes if (o or {}).get("status") == "failed")
+        if failed >= limit:
+            return "msteams_max_failed_hosts (%d) hosts failed" % limit
+    return None
+
+
+# -- the summary -----------------------------------------------------------------------------------
+
+
+def summary_row(host, tenant, outcome):
+    """One host's row of the report; a host without an outcome stopped outside the steps."""
+    row = {"host": host, "tenant": _text(tenant), "reason": ""}
+    row.update(outcome or {"status": "failed", "reason": UNKNOWN_FAILURE_REASON})
+    return row
+
+
+def summary_lines(run, rows):
+    """The printed summary: a count per status (alphabetical), then the hosts with their reasons."""
+    lines = ["procall.msteams.%s: %d host(s)" % (run, len(rows))]
+    for status in sorted({r["status"] for r in rows}):
+        group = [r for r in rows if r["status"] == status]
+        lines.append("%s: %d" % (TITLES.get(status, status), len(group)))
+        for row in group:
+            reason = _text(row.get("reason")).replace("\n", " ")
+            lines.append("  - %s [%s]%s" % (row["host"], row["tenant"], (": " + reason) if reason else ""))
+    return lines
+
+
+def summary_failure(rows):
+    """The sentence that fails the run when a host failed, or ''."""
+    failed = [r["host"] for r in rows if r["status"] == "failed"]
+    if not failed:
+        return ""
+    return "%d host(s) failed: %s. They keep their previous secret; fix the cause shown above and run the playbook again." % (len(failed), ", ".join(failed))
+
+
+def summary_report(run, hosts):
+    """``hosts``: ``[(host, tenant, outcome or None)]`` in inventory order -> the report parts."""
+    rows = [summary_row(host, tenant, outcome) for host, tenant, outcome in hosts]
+    return {
+        "rows": rows,
+        "lines": summary_lines(run, rows),
+        "json": json.dumps({"run": run, "hosts": rows}, indent=4, sort_keys=True) + "\n",
+        "fail_msg": summary_failure(rows),
+    }

@@ -1,0 +1,126 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) procall.msteams contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin of the same name, on the controller.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: run_host_plan
+short_description: Decide the next step of one UCServer host in onboard and rotate_secret
+version_added: 0.2.0
+description:
+  - Used by the playbooks of this collection, between the steps of one host.
+  - V(start) before the host is touched (rollout halted, app registration failed or not created yet in check mode);
+    V(secret) after reading the host (which O(mode) of M(procall.msteams.entra_app_secret)); V(deploy) after the
+    secret step (deploy or not, which secrets to revoke afterwards). V(deploy) fails with the secret step's message
+    when that step failed.
+  - RV(proceed=false) ends the host's steps; RV(outcome) says why.
+author:
+  - procall.msteams contributors (@procall-msteams)
+options:
+  step:
+    description: Which decision.
+    type: str
+    required: true
+    choices: [start, secret, deploy]
+  mode:
+    description: V(onboard) converges every host; V(rotate) touches a host only when its secret is renewed.
+    type: str
+    required: true
+    choices: [onboard, rotate]
+  settings:
+    description: The host's result of M(procall.msteams.run_prepare) (V(start)).
+    type: dict
+  app_result:
+    description: The leader's result of M(procall.msteams.entra_app) or M(procall.msteams.entra_app_info) (V(start)).
+    type: dict
+  app_error:
+    description: Why the leader's app registration step failed (V(start)).
+    type: str
+  leader:
+    description: The leading host, for messages (V(start)).
+    type: str
+  halted:
+    description: Why the rollout was halted before this host's batch (V(start)).
+    type: str
+  previous:
+    description: The previous step's result of this module (V(secret), V(deploy)).
+    type: dict
+  current:
+    description: The role's C(ucserver_current) (V(secret)).
+    type: dict
+  deployed_secret:
+    description: The secret deployed on the host (C(ucserver_current_secret)); only whether there is one is used (V(secret)).
+    type: str
+  secret_result:
+    description: The result of M(procall.msteams.entra_app_secret) (V(deploy)); its secret value is not used.
+    type: dict
+attributes:
+  check_mode:
+    support: full
+    description: Decides the same in check mode; it changes nothing in either mode.
+  diff_mode:
+    support: none
+    description: Nothing to show.
+  platform:
+    support: full
+    platforms: all
+    description: Runs on the controller; it does not contact the host.
+"""
+
+EXAMPLES = r"""
+- name: Decide this host's secret step
+  procall.msteams.run_host_plan:
+    step: secret
+    mode: rotate
+    previous: "{{ __msteams_plan }}"
+    current: "{{ ucserver_current }}"
+    deployed_secret: "{{ ucserver_current_secret | default(omit) }}"
+  register: __msteams_plan
+"""
+
+RETURN = r"""
+proceed:
+  description: Whether the host's steps go on.
+  returned: always
+  type: bool
+outcome:
+  description: The host's final outcome (C(status), C(reason)) when RV(proceed) is false.
+  returned: RV(proceed) is false
+  type: dict
+app:
+  description: C(app_id), C(object_id), C(tenant_id) of the app registration.
+  returned: success
+  type: dict
+same_app:
+  description: Whether the host already runs this app (V(secret) and later).
+  returned: RV(proceed) is true
+  type: bool
+secret_state:
+  description: The O(procall.msteams.entra_app_secret#module:state) to use.
+  returned: RV(proceed) is true
+  type: str
+send_current_secret:
+  description: Whether to pass the deployed secret as O(procall.msteams.entra_app_secret#module:current_secret).
+  returned: RV(proceed) is true
+  type: bool
+deploy:
+  description: Whether the role deploys the secret (V(deploy)).
+  returned: RV(proceed) is true and step is deploy
+  type: bool
+use_new_secret:
+  description: Whether the role gets the new secret (else the deployed one).
+  returned: RV(proceed) is true and step is deploy
+  type: bool
+check_mode_secret:
+  description: A stand-in value the role gets in check mode, when the new secret does not exist yet.
+  returned: RV(proceed) is true and step is deploy
+  type: str
+revoke_key_ids:
+  description: Key ids to revoke once the role deployed the new secret.
+  returned: RV(proceed) is true and step is deploy
+  type: list
+  elements: str
+"""

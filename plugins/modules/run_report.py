@@ -1,0 +1,71 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) procall.msteams contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin of the same name, on the controller.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: run_report
+short_description: Summarize a playbook run as printed lines, JSON and CSV report and the failure sentence
+version_added: 0.2.0
+description:
+  - Used by the playbooks of this collection on C(localhost) after the per-host plays. Reads each targeted host's
+    outcome through C(hostvars).
+author:
+  - procall.msteams contributors (@procall-msteams)
+options:
+  run:
+    description: Which playbook ran.
+    type: str
+    required: true
+    choices: [onboard, rotate_secret, status]
+  min_days:
+    description: The C(status) threshold, for the failure sentence.
+    type: int
+    default: 14
+attributes:
+  check_mode:
+    support: full
+    description: Decides the same in check mode; it changes nothing in either mode.
+  diff_mode:
+    support: none
+    description: Nothing to show.
+  platform:
+    support: full
+    platforms: all
+    description: Runs on the controller; it does not contact the host.
+"""
+
+EXAMPLES = r"""
+- name: Summarize the run
+  procall.msteams.run_report:
+    run: onboard
+  register: __msteams_report
+"""
+
+RETURN = r"""
+rows:
+  description: One row per host.
+  returned: always
+  type: list
+  elements: dict
+lines:
+  description: The summary or status table, line by line.
+  returned: always
+  type: list
+  elements: str
+json:
+  description: The JSON report.
+  returned: always
+  type: str
+csv:
+  description: The CSV report (RFC 4180 quoting).
+  returned: run is status
+  type: str
+fail_msg:
+  description: Why the run fails, or empty.
+  returned: always
+  type: str
+"""

@@ -1,0 +1,342 @@
+"""Decisions of onboard and rotate_secret: settings, leaders, each host's steps and outcome, the halt rule, the summary."""
+
+import json
+
+import pytest
+from ansible_collections.procall.msteams.plugins.module_utils import _run_outcome as o
+
+TENANT = "11111111-2222-3333-4444-555555555555"
+APP = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+OTHER = "99999999-bbbb-cccc-dddd-eeeeeeeeeeee"
+NEW_VALUE = "xyz-the-new-secret-value"
+
+
+def settings(**variables):
+    base = {"msteams_tenant_id": TENANT, "msteams_tenant_name": "contoso"}
+    base.update(variables)
+    return o.host_settings("ucs1", base)
+
+
+def started(mode="onboard"):
+    return o.plan_start(mode, settings(), {"app_id": APP, "object_id": "obj", "tenant_id": TENANT})
+
+
+def running(client_id=APP, enabled=False, pending=True):
+    return {"client_id": client_id, "integration_enabled": enabled, "user_consent_pending": pending, "service_state": "running"}
+
+
+def secret_result(changed=True, **extra):
+    result = {"changed": changed, "key_id": "k-new" if changed else "k-old", "end_date": "2027-01-01T00:00:00Z", "days_left": 180}
+    result.update({"secret": NEW_VALUE} if changed else {})
+    result.update({"replaced_key_ids": ["k-old"] if changed else [], "rotated": changed, "reason": "why"})
+    result.update(extra)
+    return result
+
+
+def through_deploy(mode="onboard", current=None, has_secret=True, result=None, check_mode=False):
+    plan = o.plan_secret(mode, started(mode), running() if current is None else current, has_secret)
+    return o.plan_deploy(mode, plan, secret_result() if result is None else result, check_mode)
+
+
+# -- inventory ---------------------------------------------------------------------------------------------
+
+
+def test_settings_with_defaults():
+    s = settings()
+    assert s["proceed"] and s["targeted"] and s["tenant"] == "contoso"
+    assert s["app_unique_name"] == "procall-msteams" and s["app_key"] == TENANT + "/procall-msteams"
+    assert (s["rotate_before_days"], s["validity_days"]) == (30, 180)
+
+
+def test_settings_from_the_inventory():
+    s = settings(msteams_tenant_name=None, msteams_app_unique_name="Own-App", msteams_secret_rotate_before_days="35", msteams_secret_validity_days=90)
+    assert s["tenant"] == TENANT and s["app_key"] == TENANT + "/own-app"
+    assert (s["rotate_before_days"], s["validity_days"]) == (35, 90)
+
+
+@pytest.mark.parametrize("tenant", [None, "", "  "])
+def test_settings_without_a_tenant_fail_the_host_not_the_run(tenant):
+    s = o.host_settings("ucs1", {"msteams_tenant_id": tenant})
+    assert not s["proceed"] and s["app_key"] == "" and s["tenant"] == "?"
+    assert s["outcome"] == {"status": "failed", "reason": "ucs1 has no msteams_tenant_id: set it in the group_vars of its tenant group (docs/inventory.md)."}
+
+
+@pytest.mark.parametrize(("value", "words"), [("soon", "must be a whole number of days"), (-1, "must not be negative")])
+def test_settings_with_bad_days_name_the_variable(value, words):
+    s = settings(msteams_secret_validity_days=value)
+    assert not s["proceed"] and s["outcome"]["status"] == "failed"
+    assert s["outcome"]["reason"].startswith("ucs1: msteams_secret_validity_days " + words)
+
+
+def test_leaders_first_host_per_key_and_none_for_empty_keys():
+    leaders = o.elect_leaders([("a", "t/x"), ("b", ""), ("c", "t/x"), ("d", "t/y")])
+    assert leaders == {"t/x": "a", "t/y": "d"}
+
+
+# -- start ---------------------------------------------------------------------------------------------------
+
+
+def test_start_refuses_an_unknown_mode():
+    with pytest.raises(o.RunInputError, match="mode must be one of onboard, rotate"):
+        o.plan_start("deploy", settings())
+
+
+def test_start_keeps_the_inventory_failure():
+    plan = o.plan_start("onboard", o.host_settings("ucs1", {}))
+    assert not plan["proceed"] and "no msteams_tenant_id" in plan["outcome"]["reason"]
+    assert o.plan_start("onboard", None)["outcome"]["status"] == "failed"
+
+
+def test_start_after_a_halt_is_not_attempted():
+    plan = o.plan_start("rotate", settings(), {"app_id": APP}, halted="every host of a batch failed")
+    assert plan == {"proceed": False, "outcome": {"status": "not_attempted", "reason": "every host of a batch failed"}}
+
+
+def test_start_when_the_app_step_failed_names_tenant_and_leader():
+    plan = o.plan_start("onboard", settings(), None, app_error="Graph answered 403", leader="ucs0")
+    assert plan["outcome"] == {"status": "failed", "reason": "the app registration of tenant contoso failed (on ucs0): Graph answered 403"}
+
+
+def test_start_without_an_app_id_yet_is_skipped():
+    plan = o.plan_start("onboard", settings(), {"app_id": None, "changed": True})
+    assert plan["outcome"] == {"status": "skipped", "reason": o.NO_APP_YET_REASON}
+
+
+def test_start_takes_the_tenant_guid_from_graph_else_from_the_inventory():
+    plan = o.plan_start("onboard", settings(msteams_tenant_id="contoso.example"), {"app_id": APP, "tenant_id": TENANT})
+    assert plan["proceed"] and plan["app"]["tenant_id"] == TENANT
+    assert o.plan_start("onboard", settings(), {"app_id": APP})["app"]["tenant_id"] == TENANT
+
+
+# -- secret step -------------------------------------------------------------------------------------------------
+
+
+def test_secret_step_keeps_a_stopped_plan():
+    stopped = o.plan_start("rotate", settings(), {"app_id": APP}, halted="halted")
+    assert o.plan_secret("rotate", stopped, None, False) == stopped
+    assert not o.plan_secret("rotate", None, None, False)["proceed"]
+
+
+def test_same_app_compares_client_ids_case_insensitively():
+    assert o.same_app({"client_id": APP.upper()}, APP)
+    assert not o.same_app({"client_id": None}, APP)
+    assert not o.same_app(None, APP)
+
+
+def test_same_app_with_its_secret_keeps_it():
+    plan = o.plan_secret("onboard", started(), running(), True)
+    assert (plan["secret_state"], plan["send_current_secret"], plan["same_app"]) == ("present", True, True)
+
+
+def test_same_app_without_a_deployed_secret_gets_a_new_one():
+    plan = o.plan_secret("onboard", started(), running(), False)
+    assert (plan["secret_state"], plan["send_current_secret"]) == ("rotated", False)
+
+
+def test_onboard_of_a_host_on_another_app_gets_a_new_secret():
+    plan = o.plan_secret("onboard", started(), running(OTHER), True)
+    assert plan["proceed"] and not plan["same_app"] and plan["secret_state"] == "rotated"
+
+
+def test_rotate_skips_a_host_on_another_app():
+    plan = o.plan_secret("rotate", started("rotate"), running(OTHER), True)
+    assert plan["outcome"] == {"status": "skipped", "reason": f"it runs another app (client id {OTHER}): run procall.msteams.onboard for it first"}
+
+
+def test_rotate_skips_a_host_without_an_app():
+    plan = o.plan_secret("rotate", started("rotate"), running(None), False)
+    assert plan["outcome"]["reason"] == "it has no own app configured: run procall.msteams.onboard for it first"
+
+
+# -- deploy step ---------------------------------------------------------------------------------------------------
+
+
+def test_deploy_step_keeps_a_stopped_plan():
+    stopped = o.plan_secret("rotate", started("rotate"), running(None), False)
+    assert o.plan_deploy("rotate", stopped, {"skipped": True}, False) == stopped
+    assert not o.plan_deploy("rotate", None, None, False)["proceed"]
+
+
+def test_deploy_step_raises_the_secret_step_message():
+    with pytest.raises(o.HostStepFailed, match="^Could not add the secret: 403$"):
+        through_deploy(result={"failed": True, "msg": "Could not add the secret: 403"})
+    with pytest.raises(o.HostStepFailed, match="failed without a message"):
+        through_deploy(result={"failed": True})
+
+
+def test_deploy_step_refuses_a_secret_step_that_did_not_run():
+    with pytest.raises(o.HostStepFailed, match="did not run"):
+        through_deploy(result={"skipped": True})
+
+
+def test_deploy_step_refuses_a_new_secret_without_value():
+    with pytest.raises(o.HostStepFailed, match="no secret value to deploy"):
+        through_deploy(result=secret_result(secret=None))
+
+
+def test_check_mode_deploys_a_stand_in_for_the_new_secret():
+    result = secret_result()
+    del result["secret"]
+    plan = through_deploy("rotate", result=result, check_mode=True)
+    assert plan["deploy"] and plan["use_new_secret"] and plan["check_mode_secret"] == o.CHECK_MODE_SECRET
+    assert plan["revoke_key_ids"] == ["k-old"]
+
+
+def test_onboard_deploys_a_kept_secret_too():
+    plan = through_deploy("onboard", result=secret_result(changed=False))
+    assert plan["deploy"] and not plan["use_new_secret"] and plan["revoke_key_ids"] == []
+
+
+def test_rotate_leaves_a_host_with_a_kept_secret_alone():
+    plan = through_deploy("rotate", result=secret_result(changed=False))
+    assert not plan["deploy"] and plan["revoke_key_ids"] == []
+
+
+def test_rotate_deploys_a_new_secret_and_revokes_the_old_after():
+    plan = through_deploy("rotate")
+    assert plan["deploy"] and plan["use_new_secret"] and plan["revoke_key_ids"] == ["k-old"]
+
+
+def test_plans_never_hold_a_secret_value():
+    assert NEW_VALUE not in json.dumps(through_deploy("rotate"))
+
+
+# -- outcome -----------------------------------------------------------------------------------------------------------
+
+
+def test_outcome_of_a_stopped_host_is_its_reason():
+    stopped = o.plan_start("rotate", settings(), {"app_id": APP}, halted="halted")
+    assert o.host_outcome("rotate", stopped) == {"status": "not_attempted", "reason": "halted"}
+    assert o.host_outcome("rotate", None)["status"] == "failed"
+
+
+def test_outcome_rotated_with_revoke_and_restart():
+    out = o.host_outcome("rotate", through_deploy("rotate"), {"restarted": True, "integration_enabled": True}, {"changed": True})
+    assert out["status"] == "rotated" and out["revoked_key_ids"] == ["k-old"] and out["restarted"] is True
+    assert (out["secret_key_id"], out["secret_days_left"], out["secret_created"], out["secret_decision"]) == ("k-new", 180, True, "why")
+    assert out["reason"] == "" and out["client_id"] == APP
+
+
+def test_outcome_kept_uses_what_was_read():
+    plan = through_deploy("rotate", current=running(enabled=True, pending=False), result=secret_result(changed=False))
+    out = o.host_outcome("rotate", plan, {"restarted": True, "integration_enabled": False}, None)
+    assert out["status"] == "kept" and out["restarted"] is False and out["integration_enabled"] is True
+    assert out["revoked_key_ids"] == []
+
+
+def test_outcome_revoke_that_failed_or_did_nothing_lists_no_key():
+    plan = through_deploy("rotate")
+    assert o.host_outcome("rotate", plan, {}, {"changed": False})["revoked_key_ids"] == []
+    assert o.host_outcome("rotate", plan, {}, {"changed": True, "failed": True})["revoked_key_ids"] == []
+
+
+def test_outcome_onboard_configured_only_with_integration_and_user_consent():
+    plan = through_deploy("onboard")
+    assert o.host_outcome("onboard", plan, {"integration_enabled": True, "user_consent_pending": False})["status"] == "configured"
+    assert o.host_outcome("onboard", plan, {"integration_enabled": True, "user_consent_pending": True})["status"] == "consent_pending"
+    assert o.host_outcome("onboard", plan, {"integration_enabled": False, "user_consent_pending": False})["status"] == "consent_pending"
+    assert o.host_outcome("onboard", plan, None)["status"] == "consent_pending"
+
+
+def test_outcome_in_check_mode_says_so():
+    assert o.host_outcome("onboard", through_deploy(), {}, check_mode=True)["reason"] == o.CHECK_MODE_REASON
+
+
+def test_failed_outcome_names_the_step_and_keeps_the_old_keys():
+    out = o.failed_outcome(through_deploy("rotate"), "Start the UCServer service", "the service did not start", {"changed": True})
+    assert out == {
+        "status": "failed",
+        "reason": "Start the UCServer service: the service did not start",
+        "client_id": APP,
+        "secret_kept_key_ids": ["k-old"],
+        "withdrawn_key_id": "k-new",
+    }
+
+
+def test_failed_outcome_when_the_host_could_not_be_read_back():
+    out = o.failed_outcome(through_deploy("rotate"), None, None, None, readback_failed=True)
+    assert out["reason"] == "a task: failed without a message (the new secret k-new was kept: the host could not be read back)"
+    assert out["withdrawn_key_id"] == ""
+
+
+def test_failed_outcome_before_any_plan():
+    assert o.failed_outcome(None, "Read", "WinRM refused") == {
+        "status": "failed",
+        "reason": "Read: WinRM refused",
+        "client_id": "",
+        "secret_kept_key_ids": [],
+        "withdrawn_key_id": "",
+    }
+
+
+def test_withdraw_only_a_secret_this_run_created():
+    assert o.withdraw_key_id(through_deploy("rotate")) == "k-new"
+    assert o.withdraw_key_id(through_deploy("onboard", result=secret_result(changed=False))) == ""
+    assert o.withdraw_key_id(None) == ""
+
+
+# -- rollout halt ----------------------------------------------------------------------------------------------------------
+
+
+def outcomes(*statuses):
+    return [{"status": s} for s in statuses]
+
+
+def test_halt_when_every_tried_host_of_the_batch_failed():
+    assert o.rollout_halt(outcomes("failed", "kept"), outcomes("failed", "kept")) == "every host of a batch failed"
+
+
+def test_no_halt_when_one_host_of_the_batch_rotated():
+    assert o.rollout_halt(outcomes("failed", "rotated"), outcomes("failed", "rotated")) is None
+
+
+def test_no_halt_when_nothing_was_tried():
+    assert o.rollout_halt(outcomes("kept", "skipped") + [None], outcomes("kept")) is None
+
+
+def test_halt_at_max_failed_hosts_across_batches():
+    assert o.rollout_halt(outcomes("failed", "rotated"), outcomes("failed", "rotated", "failed"), "2") == "msteams_max_failed_hosts (2) hosts failed"
+    assert o.rollout_halt(outcomes("failed", "rotated"), outcomes("failed", "rotated"), 2) is None
+    assert o.rollout_halt(outcomes("rotated"), outcomes("rotated"), "") is None
+
+
+def test_halt_refuses_a_bad_max_failed_hosts():
+    with pytest.raises(o.RunInputError, match="msteams_max_failed_hosts must be a whole number"):
+        o.rollout_halt([], [], "many")
+
+
+# -- summary ------------------------------------------------------------------------------------------------------------------
+
+
+def test_summary_groups_hosts_by_status_with_their_reasons():
+    report = o.summary_report(
+        "rotate_secret",
+        [
+            ("ucs1", "contoso", {"status": "rotated", "reason": ""}),
+            ("ucs2", "contoso", {"status": "failed", "reason": "Start the UCServer service:\nit did not start"}),
+            ("ucs3", "fabrikam", {"status": "kept", "reason": ""}),
+            ("ucs4", "fabrikam", None),
+        ],
+    )
+    assert report["lines"] == [
+        "procall.msteams.rotate_secret: 4 host(s)",
+        o.TITLES["failed"] + ": 2",
+        "  - ucs2 [contoso]: Start the UCServer service: it did not start",
+        "  - ucs4 [fabrikam]: " + o.UNKNOWN_FAILURE_REASON,
+        o.TITLES["kept"] + ": 1",
+        "  - ucs3 [fabrikam]",
+        o.TITLES["rotated"] + ": 1",
+        "  - ucs1 [contoso]",
+    ]
+    assert report["fail_msg"].startswith("2 host(s) failed: ucs2, ucs4. They keep their previous secret")
+    assert json.loads(report["json"]) == {"run": "rotate_secret", "hosts": report["rows"]}
+
+
+def test_summary_of_a_clean_run_does_not_fail_and_knows_unknown_statuses():
+    report = o.summary_report("onboard", [("ucs1", "contoso", {"status": "new_kind"})])
+    assert report["fail_msg"] == "" and report["lines"][1] == "new_kind: 1"
+    assert report["rows"] == [{"host": "ucs1", "tenant": "contoso", "reason": "", "status": "new_kind"}]
+
+
+def test_consent_pending_title_names_the_vendor_step():
+    assert 'vendor step "Commission in the admin GUI"' in o.TITLES["consent_pending"]

@@ -1,0 +1,57 @@
+"""The playbooks only sequence steps: a budget on set_fact tasks and on the size of Jinja expressions.
+
+Decisions live in plugins/module_utils/_run_*.py (unit-tested branch by branch); a rule that
+grows back into a template shows up here first.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+PLAYBOOKS = sorted((REPO / "playbooks").rglob("*.yml"))
+MAX_SET_FACT_TASKS = 7
+MAX_EXPRESSION = 150
+EXPRESSION = re.compile(r"{{.*?}}|{%.*?%}", re.S)
+
+
+def tasks_of(node):
+    if isinstance(node, list):
+        for item in node:
+            yield from tasks_of(item)
+    elif isinstance(node, dict):
+        if "name" in node and not {"hosts", "import_playbook"} & set(node):
+            yield node
+        for key in ("tasks", "block", "rescue", "always", "pre_tasks", "post_tasks", "handlers"):
+            if key in node:
+                yield from tasks_of(node[key])
+
+
+def all_tasks():
+    for path in PLAYBOOKS:
+        for task in tasks_of(yaml.safe_load(path.read_text())):
+            yield path, task
+
+
+def test_playbooks_exist():
+    assert {p.name for p in PLAYBOOKS} >= {"onboard.yml", "rotate_secret.yml", "status.yml"}
+
+
+def test_at_most_seven_set_fact_tasks():
+    set_facts = [(p.name, t["name"]) for p, t in all_tasks() if {"ansible.builtin.set_fact", "set_fact"} & set(t)]
+    assert len(set_facts) <= MAX_SET_FACT_TASKS, set_facts
+
+
+def test_no_jinja_expression_over_150_characters():
+    for path in PLAYBOOKS:
+        for expression in EXPRESSION.findall(path.read_text()):
+            flat = " ".join(expression.split())
+            assert len(flat) <= MAX_EXPRESSION, f"{path.name}: {flat}"
+
+
+def test_every_task_is_named():
+    for path, task in all_tasks():
+        assert task["name"], path
