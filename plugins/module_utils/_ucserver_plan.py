@@ -178,6 +178,8 @@ def plan(settings, client_secret, location, current=None, backup_stamp="", check
         "service_account": account,
         "install_dir": location["install_dir"],
         "config_path": location["config_path"],
+        "service_name": name,
+        "service_timeout": settings["service_timeout"],
     }
 
 
@@ -214,12 +216,12 @@ def _ok(result):
     return _ran(result) and not result.get("failed")
 
 
-def outcome(the_plan, steps, service_name="eucsrv", service_timeout=None, check_mode=False, failed_step=None, failed_result=None, failed_no_log=False):
-    """The ``ucserver_result`` fact; with ``failed_step`` also ``msg``, the one failure sentence.
+def outcome(the_plan, steps, check_mode=False, failure=None):
+    """The ``ucserver_result`` fact; with ``failure`` also ``msg``, the one failure sentence.
 
     ``steps``: the registered results by name (``gui``, ``stop``, ``backup``, ``write``, ``acl``,
     ``start``, ``verify``, ``restore``, ``unwrite``, ``acl_undo``, ``restart``); a step that never ran is
-    missing or empty.
+    missing or empty. ``failure``: ``step`` (the failed task's name), ``result``, ``no_log``.
     """
     steps = {k: v for k, v in (steps or {}).items() if isinstance(v, dict)}
     started = _ok(steps.get("start")) and bool(steps["start"].get("changed"))
@@ -241,8 +243,9 @@ def outcome(the_plan, steps, service_name="eucsrv", service_timeout=None, check_
         "check_mode": bool(check_mode),
         "failed": False,
     }
-    if failed_step is None:
+    if not failure:
         return result
+    failed_step = failure.get("step") or "a step"
     restart = steps.get("restart") or {}
     written = _ran(steps.get("write"))
     rolled_back = not written or _ok(steps.get("restore")) or _ok(steps.get("unwrite"))
@@ -254,7 +257,8 @@ def outcome(the_plan, steps, service_name="eucsrv", service_timeout=None, check_
         restarted=False,
         rolled_back=rolled_back,
         service_state=restart.get("state") or "unknown",
-        msg=failure_sentence(the_plan, steps, service_name, service_timeout, failed_step, failed_result, failed_no_log),
+        # str(): before ansible-core 2.19 a templated boolean may arrive as "True".
+        msg=failure_sentence(the_plan, steps, failed_step, failure.get("result"), str(failure.get("no_log")).lower() == "true"),
     )
     return result
 
@@ -276,10 +280,11 @@ def _reason(failed_result, no_log=False):
     return str(failed_result.get("msg") or "no message")
 
 
-def failure_sentence(the_plan, steps, service_name, service_timeout, failed_step, failed_result, failed_no_log=False):
+def failure_sentence(the_plan, steps, failed_step, failed_result, failed_no_log=False):
     """What failed, what was undone, and whether the service runs now (one paragraph, no secret)."""
+    service_name, service_timeout = the_plan["service_name"], the_plan["service_timeout"]
     stop = steps.get("stop") or {}
-    if not _ok(stop) and (_ran(stop) or failed_step == "Stop the UCServer service"):
+    if not _ok(stop) and (_ran(stop) or failed_step.endswith("Stop the UCServer service")):
         what = (
             f"The UCServer service {service_name} did not stop within {service_timeout} seconds (ucserver_service_timeout); "
             "msteams.cfg was not touched, the old configuration is still in place."
