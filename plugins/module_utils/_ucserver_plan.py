@@ -141,7 +141,14 @@ def plan(settings, client_secret, location, current=None, backup_stamp="", check
         acl_paths = [location["config_path"]] + ([backup_path] if backup_path else [])
     diff = []
     if write:
-        diff.append({"before": merged["diff"]["before"], "after": merged["diff"]["after"], "before_header": location["config_path"], "after_header": location["config_path"]})
+        diff.append(
+            {
+                "before": merged["diff"]["before"],
+                "after": merged["diff"]["after"],
+                "before_header": location["config_path"],
+                "after_header": location["config_path"],
+            }
+        )
     if start and not running:
         state = location["service_state"] or "unknown"
         diff.append({"before": f"{name}: {state}\n", "after": f"{name}: running\n", "before_header": f"service {name}", "after_header": f"service {name}"})
@@ -149,7 +156,8 @@ def plan(settings, client_secret, location, current=None, backup_stamp="", check
         diff.append({"before": "", "after": _acl_text(acl_paths, acl_rules(account)), "before_header": "access rules", "after_header": "access rules"})
     if write:
         keys = ", ".join(merged["changed_keys"]) or "the whole file"
-        msg = f"msteams.cfg {'would change' if check_mode else 'changes'} ({keys}, {merged['reason']}): {name} is stopped, the file backed up and written, {name} started."
+        verb = "would change" if check_mode else "changes"
+        msg = f"msteams.cfg {verb} ({keys}, {merged['reason']}): {name} is stopped, the file backed up and written, {name} started."
     elif start:
         msg = f"msteams.cfg is up to date but {name} is {location['service_state'] or 'not running'}: {'it would be started' if check_mode else 'starting it'}."
     else:

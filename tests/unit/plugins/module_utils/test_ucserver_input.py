@@ -49,7 +49,9 @@ def test_a_bad_flag_names_the_option_without_its_value():
     assert "ucserver_send_to_teams must be 0, 1, true or false" in text and SECRET not in text
 
 
-@pytest.mark.parametrize(("key", "value", "want"), [("log_level", "7", 7), ("log_level", 0, 0), ("log_level", 10, 10), ("polling_rate", 1, 1), ("polling_rate", "3600", 3600)])
+@pytest.mark.parametrize(
+    ("key", "value", "want"), [("log_level", "7", 7), ("log_level", 0, 0), ("log_level", 10, 10), ("polling_rate", 1, 1), ("polling_rate", "3600", 3600)]
+)
 def test_whole_numbers_in_range_also_as_text(key, value, want):
     assert check(**{key: value})["cfg"][key] == want
 

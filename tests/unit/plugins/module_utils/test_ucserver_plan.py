@@ -196,7 +196,11 @@ RUNNING = {"changed": True, "state": "running"}
 
 
 def test_failure_stop_timeout():
-    r = fail(plan(converged(OLD), service_timeout=3), {"stop": {"failed": True, "msg": "Timeout exceeded"}, "restart": RUNNING}, "ucserver : Stop the UCServer service")
+    r = fail(
+        plan(converged(OLD), service_timeout=3),
+        {"stop": {"failed": True, "msg": "Timeout exceeded"}, "restart": RUNNING},
+        "ucserver : Stop the UCServer service",
+    )
     assert "did not stop within 3 seconds" in r["msg"] and "still in place" in r["msg"] and "running again" in r["msg"]
     assert r["failed"] and r["rolled_back"] and r["service_state"] == "running" and r["changed_keys"] == [] and not r["restarted"]
 
@@ -246,7 +250,9 @@ def test_failure_of_a_no_log_step_hides_its_uncensored_result(no_log):
 @pytest.mark.parametrize(
     ("result", "reason"),
     [({"censored": "the output has been hidden", "failed": True}, "details hidden by no_log"), ("not a dict", "no message"),
-     ({"failed": True}, "no message"), ({"failed": True, "msg": "One or more items failed", "results": [{"changed": False}, {"failed": True, "msg": "x is not a valid user"}]}, "x is not a valid user")],
+     ({"failed": True}, "no message"),
+     ({"failed": True, "msg": "One or more items failed", "results": [{"changed": False}, {"failed": True, "msg": "x is not a valid user"}]},
+      "x is not a valid user")],
 )  # fmt: skip
 def test_failure_reasons(result, reason):
     r = fail(plan(converged(OLD)), {"stop": OK, "write": SKIPPED, "restart": RUNNING}, "Allow", result)

@@ -198,8 +198,7 @@ class Host:
         if os.path.exists(path) and not can_read(state, cfg_win_path, svc.get("username")):
             self.log(state, "service_start_failed", service=key, reason="access_denied")
             return (
-                f"Failed to start service '{key}': the service terminated unexpectedly "
-                f"(msteams.cfg: access denied for {svc.get('username') or 'LocalSystem'})"
+                f"Failed to start service '{key}': the service terminated unexpectedly (msteams.cfg: access denied for {svc.get('username') or 'LocalSystem'})"
             )
         if os.path.exists(path):
             try:

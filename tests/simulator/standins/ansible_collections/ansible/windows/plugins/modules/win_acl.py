@@ -38,7 +38,9 @@ def main():
     changed = False
     with host.locked() as state:
         entry = state.setdefault("acls", {}).setdefault(p["path"].lower(), {"inherit": True, "rules": []})
-        same = [r for r in entry["rules"] if account_key(r["user"]) == account_key(rule["user"]) and r["rights"] == rule["rights"] and r["type"] == rule["type"]]
+        same = [
+            r for r in entry["rules"] if account_key(r["user"]) == account_key(rule["user"]) and r["rights"] == rule["rights"] and r["type"] == rule["type"]
+        ]
         if p["state"] == "present" and not same:
             entry["rules"].append(rule)
             changed = True
