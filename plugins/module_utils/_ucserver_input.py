@@ -135,7 +135,7 @@ def check_inputs(params):
         "admin_gui_process": take(lambda: _check_name(params.get("admin_gui_process", "SrvAdm"), "ucserver_admin_gui_process", "SrvAdm")),
         "service_timeout": take(lambda: to_whole(params.get("service_timeout", 120), "ucserver_service_timeout", SERVICE_TIMEOUT_RANGE, " seconds")),
         "backups_keep": take(lambda: to_whole(params.get("backups_keep", 5), "ucserver_backups_keep", BACKUPS_KEEP_RANGE)),
-        "service_account": take(lambda: _optional(params, "service_account", lambda v: _check_account(v))),
+        "service_account": take(lambda: _optional(params, "service_account", _check_account)),
         "file_acl": take(lambda: _check_choice(params.get("file_acl") or "write", "ucserver_file_acl", ACL_MODES)),
         "allow_unencrypted_winrm": take(
             lambda: False if is_unset(params.get("allow_unencrypted_winrm")) else to_bool(params["allow_unencrypted_winrm"], "ucserver_allow_unencrypted_winrm")
