@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the ``ucserver`` role: thin wrappers over ``module_utils/_msteams_cfg.py``.
+"""Filters of the ``ucserver`` role: thin wrappers over ``module_utils/_msteams_cfg.py`` and
+``module_utils/_ucserver_plan.py``.
 
 Documentation of each filter is in the ``<filter name>.yml`` file beside this one.
 """
@@ -8,13 +9,15 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.procall.msteams.plugins.module_utils import _msteams_cfg as cfg
+from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host
+from ansible_collections.procall.msteams.plugins.module_utils._ucserver_input import RoleInputError
 
 
 def _wrap(func):
     def run(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except cfg.MsteamsCfgError as exc:
+        except (cfg.MsteamsCfgError, RoleInputError) as exc:
             # One sentence for the user; no traceback, no input value that could be the secret.
             raise AnsibleFilterError(str(exc)) from None
 
@@ -48,17 +51,6 @@ def msteams_cfg_merge(
     )
 
 
-def msteams_cfg_masked(values, reference=None, as_text=False, encoding="text"):
-    if not isinstance(values, dict):
-        values = cfg.parse_cfg(values, encoding)["values"]
-    if reference is not None and not isinstance(reference, dict):
-        reference = cfg.parse_cfg(reference, encoding)["values"]
-    masked = cfg.mask_cfg(values, reference)
-    if as_text:
-        return cfg.render_cfg(masked) if isinstance(masked, dict) else ""
-    return masked
-
-
 def msteams_cfg_parse(current, encoding="text"):
     return cfg.parse_cfg(current, encoding)
 
@@ -75,8 +67,14 @@ class FilterModule:
     def filters(self):
         return {
             "msteams_cfg_merge": _wrap(msteams_cfg_merge),
-            "msteams_cfg_masked": _wrap(msteams_cfg_masked),
             "msteams_cfg_parse": _wrap(msteams_cfg_parse),
             "msteams_cfg_summary": _wrap(msteams_cfg_summary),
             "msteams_install_dir": _wrap(msteams_install_dir),
+            "ucserver_location": _wrap(host.locate),
+            "ucserver_read_problem": _wrap(host.read_problem),
+            "ucserver_current": _wrap(host.current),
+            "ucserver_current_secret": _wrap(host.current_secret),
+            "ucserver_cfg_content": _wrap(host.content),
+            "ucserver_outcome": _wrap(host.outcome),
+            "ucserver_old_backups": _wrap(host.old_backups),
         }

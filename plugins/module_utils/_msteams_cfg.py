@@ -68,17 +68,17 @@ def to_flag(value, name):
         return value
     if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false", "yes", "no"):
         return 1 if value.strip().lower() in ("1", "true", "yes") else 0
-    raise MsteamsCfgError(f"{name} must be 0, 1, true or false, not {value!r}.")
+    raise MsteamsCfgError(f"{name} must be 0, 1, true or false (also yes or no).")
 
 
 def to_int(value, name):
     if isinstance(value, bool):
-        raise MsteamsCfgError(f"{name} must be an integer, not {value!r}.")
+        raise MsteamsCfgError(f"{name} must be a whole number.")
     if isinstance(value, int):
         return value
     if isinstance(value, str) and re.match(r"^\s*-?\d+\s*$", value):
         return int(value)
-    raise MsteamsCfgError(f"{name} must be an integer, not {value!r}.")
+    raise MsteamsCfgError(f"{name} must be a whole number.")
 
 
 def decode_current(current, encoding="text"):
@@ -199,9 +199,9 @@ def merge_cfg(
     because rewriting it costs a service restart.
     """
     if not is_guid(tenant_id):
-        raise MsteamsCfgError(f"ucserver_tenant_id must be the directory (tenant) id as a GUID, not {tenant_id!r}.")
+        raise MsteamsCfgError("ucserver_tenant_id must be the directory (tenant) id as a GUID.")
     if not is_guid(client_id):
-        raise MsteamsCfgError(f"ucserver_client_id must be the application (client) id as a GUID, not {client_id!r}.")
+        raise MsteamsCfgError("ucserver_client_id must be the application (client) id as a GUID.")
     if not isinstance(client_secret, str) or not client_secret.strip():
         raise MsteamsCfgError("ucserver_client_secret must be a non-empty string.")
     explicit = {}

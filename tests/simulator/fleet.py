@@ -92,12 +92,27 @@ class SimHost:
     def op_names(self) -> list[str]:
         return [op["op"] for op in self.ops()]
 
+    def acl_ops(self) -> list[dict]:
+        """Permission changes made by win_acl / win_acl_inheritance (kept apart from ``ops``)."""
+        return self.state().get("acl_ops", [])
+
     def module_calls(self) -> int:
         """Stand-in module runs: each is one WinRM round trip on a real host."""
         return self.state()["module_calls"]
 
     def calls(self) -> list[str]:
         return self.state()["calls"]
+
+    def acl(self, win_path: str) -> dict:
+        """``{"inherit": bool, "rules": [...]}`` of a file; a file never touched inherits its folder's rules."""
+        return self.state().get("acls", {}).get(win_path.lower()) or {"inherit": True, "rules": []}
+
+    def readable_by(self, win_path: str, account: str) -> bool:
+        return ucsim.can_read(self.state(), win_path, account)
+
+    @property
+    def cfg_win_path(self) -> str:
+        return self.state()["install_dir"] + "\\config\\msteams.cfg"
 
     # -- arranging ----------------------------------------------------------------------------
     def _update(self, func):
@@ -106,7 +121,7 @@ class SimHost:
 
     def reset_log(self):
         def clear(state):
-            state.update(ops=[], module_calls=0, calls=[], connection_execs=0)
+            state.update(ops=[], acl_ops=[], module_calls=0, calls=[], connection_execs=0)
 
         self._update(clear)
 
@@ -198,7 +213,9 @@ def build_fleet(root, hosts, tenant_of=None, host_vars=None) -> Fleet:
     msteams.cfg; absent by default), ``bom``, ``service_state`` ('running'|'stopped'),
     ``service`` (False: no eucsrv), ``installed`` (False: no install dir either),
     ``install_dir``, ``binary_path``, ``gui_open``, ``gui_writes_on_close``, ``faults``,
-    ``refreshed_token_cache``, ``vars`` (inventory host vars).
+    ``refreshed_token_cache``, ``service_account`` (what win_service_info shows as ``username``,
+    default LocalSystem), ``accounts`` (more local accounts win_acl can resolve), ``vars``
+    (inventory host vars).
     ``tenant_of``: host name -> tenant name (dict or callable); puts the host into the
     inventory group ``tenant_<name>`` with the host var ``ucserver_tenant_name``.
     """
@@ -231,7 +248,9 @@ def build_fleet(root, hosts, tenant_of=None, host_vars=None) -> Fleet:
                     "start_mode": "auto",
                     "loaded_cfg": None,
                     "refreshed_token_cache": spec.get("refreshed_token_cache"),
+                    "username": spec.get("service_account", "LocalSystem"),
                 }
+                s["accounts"] = [spec.get("service_account", "LocalSystem"), *spec.get("accounts", [])]
         if spec.get("cfg") is not None:
             sim.write_cfg(spec["cfg"], bom=spec.get("bom", False))
         if spec["installed"] and spec["service"] and spec["service_state"] == "running":

@@ -73,3 +73,47 @@ def test_unreachable_trips_after_the_chosen_operation(tmp_path):
     assert host.state()["unreachable"] is False
     host._host.stop_service("eucsrv")
     assert host.state()["unreachable"] is True
+
+
+CFG = "C:\\Program Files\\estos\\UCServer\\config\\msteams.cfg"
+
+
+def protect(host, rules):
+    def change(state):
+        state["acls"][CFG.lower()] = {"inherit": False, "rules": rules}
+
+    host._update(change)
+
+
+def test_a_new_file_inherits_users_read(tmp_path):
+    host = build_fleet(tmp_path, [{"name": "h", "cfg": GOOD, "service_account": ".\\ucsvc"}])["h"]
+    assert host.acl(CFG) == {"inherit": True, "rules": []}
+    assert host.readable_by(CFG, "CONTOSO\\anyone") and host.readable_by(CFG, ".\\ucsvc")
+
+
+def test_protected_rules_decide_who_reads(tmp_path):
+    host = build_fleet(tmp_path, [{"name": "h", "cfg": GOOD, "service_state": "stopped", "service_account": "ucsvc"}])["h"]
+    protect(host, [{"user": "S-1-5-18", "rights": "FullControl", "type": "allow"}])
+    assert host.readable_by(CFG, "LocalSystem") and host.readable_by(CFG, "NT AUTHORITY\\SYSTEM")
+    assert not host.readable_by(CFG, ".\\ucsvc") and not host.readable_by(CFG, "someone")
+    error = start(host)  # the service account cannot read its file: the start is refused
+    assert "access denied for ucsvc" in error and host.service_state() == "stopped"
+    assert host.ops()[-1] == {**host.ops()[-1], "op": "service_start_failed", "reason": "access_denied"}
+    protect(host, [{"user": ".\\ucsvc", "rights": "Modify", "type": "allow"}])
+    assert start(host) is None and host.service_state() == "running"
+
+
+def test_a_deny_rule_wins_and_write_only_rights_do_not_read(tmp_path):
+    host = build_fleet(tmp_path, [{"name": "h", "cfg": GOOD}])["h"]
+    protect(host, [{"user": "S-1-5-18", "rights": "FullControl", "type": "allow"}, {"user": "S-1-5-18", "rights": "Read", "type": "deny"}])
+    assert not host.readable_by(CFG, "LocalSystem")
+    protect(host, [{"user": "bob", "rights": "Write", "type": "allow"}])
+    assert not host.readable_by(CFG, "bob")
+
+
+def test_a_deleted_file_forgets_its_rules(tmp_path):
+    host = build_fleet(tmp_path, [{"name": "h", "cfg": GOOD}])["h"]
+    protect(host, [])
+    with host._host.locked() as state:
+        host._host.forget_acl(state, CFG.upper())
+    assert host.acl(CFG)["inherit"] is True

@@ -24,9 +24,19 @@ def test_role_entry_points_are_documented():
     assert main["ucserver_client_secret"]["no_log"] is True and main["ucserver_client_secret"]["required"] is True
     assert main["ucserver_service_name"]["default"] == "eucsrv"
     assert set(doc["entry_points"]["read"]["options"]) == {"ucserver_install_dir", "ucserver_service_name"}
+    assert main["ucserver_file_acl"]["choices"] == ["write", "always", "never"] and main["ucserver_file_acl"]["default"] == "write"
+    assert main["ucserver_allow_unencrypted_winrm"]["default"] is False and "ucserver_service_account" in main
+
+
+def test_role_action_plugins_are_documented():
+    for name in ("ucserver_preflight", "ucserver_plan"):
+        doc = ansible_doc("-t", "module", f"procall.msteams.{name}")[f"procall.msteams.{name}"]
+        assert doc["doc"]["module"] == name
 
 
 def test_filters_are_documented():
-    for name in ("msteams_cfg_merge", "msteams_cfg_masked", "msteams_cfg_parse", "msteams_cfg_summary", "msteams_install_dir"):
+    names = ("msteams_cfg_merge", "msteams_cfg_parse", "msteams_cfg_summary", "msteams_install_dir", "ucserver_location", "ucserver_read_problem")
+    names += ("ucserver_current", "ucserver_current_secret", "ucserver_cfg_content", "ucserver_outcome", "ucserver_old_backups")
+    for name in names:
         doc = ansible_doc("-t", "filter", f"procall.msteams.{name}")
         assert doc[f"procall.msteams.{name}"]["doc"]["name"] == name

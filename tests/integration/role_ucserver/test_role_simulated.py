@@ -176,7 +176,10 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     # stop hangs (900 s, longer than the runner timeout): bounded by ucserver_service_timeout (3 s), nothing written
     hang = fleet["hang"]
     hang_ops = hang.ops()
-    assert hang_ops[0]["op"] == "service_stop_hang" and hang_ops[-1]["t"] - hang_ops[0]["t"] < 120
+    # On a loaded machine the async timeout can end the job before the stand-in even ran (no op
+    # logged); either way the stop never completed and the wait was bounded.
+    assert "service_stop" not in hang.op_names()
+    assert not hang_ops or (hang_ops[0]["op"] == "service_stop_hang" and hang_ops[-1]["t"] - hang_ops[0]["t"] < 120)
     assert result.failed("hang") == 1
     assert hang.msteams_cfg_bytes() == before["hang"] and hang.service_state() == "running"
     assert "file_write" not in hang.op_names()
@@ -220,7 +223,30 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
         calls_converged[name] = host.module_calls()
         assert host.calls() == ["win_service_info", "slurp"], host.calls()
 
-    # -- 3. check mode with a new secret, diff, -vvvv: reported, masked, nothing touched ------
+    print(f"connection commands per host, change run (async launch and polls included): {execs_change}")
+    print(f"module calls (WinRM round trips) per host, change run: {calls_change}")
+    print(f"module calls per host, converged run: {calls_converged}")
+
+
+# What the five good hosts of test_role_on_a_simulated_fleet hold after its converge run (asserted
+# there), built directly so that the check-mode and rotation runs are a test of their own that
+# another xdist worker can run at the same time.
+CONVERGED = {
+    "fresh": vendor(secret=S1, enabled=0, cache=""),
+    "rotate": vendor(secret=S1, cache=TOKENS + "-REFRESHED", zCustom="kept"),
+    "converged": vendor(secret=S1),
+    "other": vendor(secret=S1, enabled=0, cache=""),
+    "broken": vendor(secret=S1, enabled=0, cache=""),
+}
+
+
+def test_check_mode_and_rotation_on_converged_hosts(ucserver_fleet, tmp_path):
+    fleet = ucserver_fleet(hosts=[{"name": name, "cfg": cfg} for name, cfg in CONVERGED.items()])
+    good = list(CONVERGED)
+    # an older backup, so that ucserver_backups_keep=1 below has one to remove
+    (fleet["rotate"].cfg_file.parent / "msteams.cfg.20200101T000000Z.bak").write_text(json.dumps(vendor(secret=OLD)))
+
+    # -- check mode with a new secret, diff, -vvvv: reported, masked, nothing touched ------
     snapshot = {name: (fleet[name].msteams_cfg_bytes(), [b.name for b in fleet[name].backups()]) for name in good}
     for h in fleet:
         h.reset_log()
@@ -235,7 +261,7 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
         assert host.ops() == [] and host.service_state() == "running"
         assert "win_copy" not in host.calls() and "win_service" not in host.calls()
 
-    # -- 4. a real rotation at -vvvv: the new secret is written and never printed -------------
+    # -- a real rotation at -vvvv: the new secret is written and never printed -------------
     extra = {"sim_backups_keep": 1, "ucserver_log_level": "7"}
     result = run(fleet, tmp_path, "rotate", S3, extra=extra, limit="rotate", verbosity=4, diff=True, callback="default")
     assert_no_secret(result.output)
@@ -243,12 +269,8 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
     assert fleet["rotate"].msteams_cfg()["u8sClientSecret"] == S3
     # a whole number given as text (as `-e ucserver_log_level=7` gives it) is written as an integer
     assert fleet["rotate"].msteams_cfg()["iLogLevel"] == 7
-    # two backups were made (runs 1 and 4); ucserver_backups_keep=1 keeps the newest only
+    # two backups exist now (the old one and this run's); ucserver_backups_keep=1 keeps the newest only
     assert [json.loads(b.read_text())["u8sClientSecret"] for b in fleet["rotate"].backups()] == [S1]
-
-    print(f"connection commands per host, change run (async launch and polls included): {execs_change}")
-    print(f"module calls (WinRM round trips) per host, change run: {calls_change}")
-    print(f"module calls per host, converged run: {calls_converged}")
 
 
 def test_read_entry_point_reports_without_changing(ucserver_fleet, tmp_path):

@@ -48,7 +48,57 @@ def new_state():
         "module_calls": 0,
         "calls": [],
         "connection_execs": 0,
+        "acls": {},
+        "acl_ops": [],
     }
+
+
+# The model of file permissions (tests only). A file without an entry in ``state["acls"]``
+# has only the rules it inherits from its folder, as a file created under Program Files has:
+# SYSTEM and Administrators full control, Users (S-1-5-32-545) read.
+FOLDER_RULES = (
+    {"user": "S-1-5-18", "rights": "FullControl", "type": "allow"},
+    {"user": "S-1-5-32-544", "rights": "FullControl", "type": "allow"},
+    {"user": "S-1-5-32-545", "rights": "ReadAndExecute", "type": "allow"},
+)
+READ_RIGHTS = ("read", "readandexecute", "modify", "fullcontrol", "readdata")
+# What win_service_info / the service control manager show for the built-in accounts.
+ACCOUNT_SIDS = {
+    "localsystem": "S-1-5-18",
+    "nt authority\\system": "S-1-5-18",
+    "nt authority\\localservice": "S-1-5-19",
+    "nt authority\\networkservice": "S-1-5-20",
+}
+
+
+def account_key(account):
+    """An account as one comparable string: the SID of a built-in one, else the name in lower case."""
+    name = str(account or "LocalSystem").strip().lower()
+    if name.startswith(".\\"):
+        name = name[2:]
+    return ACCOUNT_SIDS.get(name, name).lower()
+
+
+def effective_rules(state, win_path):
+    entry = state.get("acls", {}).get(str(win_path).lower()) or {"inherit": True, "rules": []}
+    rules = list(entry["rules"])
+    if entry["inherit"]:
+        rules += [dict(r, inherited=True) for r in FOLDER_RULES]
+    return rules
+
+
+def can_read(state, win_path, account):
+    """Whether ``account`` (or a group it is in: SYSTEM is in Administrators, every user in Users) may read the file."""
+    who = account_key(account)
+    groups = {who, "s-1-5-32-545"} | ({"s-1-5-32-544"} if who == "s-1-5-18" else set())
+    allowed = denied = False
+    for rule in effective_rules(state, win_path):
+        if account_key(rule["user"]) in groups and any(r.strip().lower() in READ_RIGHTS for r in rule["rights"].split(",")):
+            if rule.get("type", "allow") == "deny":
+                denied = True
+            else:
+                allowed = True
+    return allowed and not denied
 
 
 class Host:
@@ -99,6 +149,11 @@ class Host:
         if state["faults"].get("unreachable_after") == op:
             state["unreachable"] = True
 
+    @staticmethod
+    def log_acl(state, op, **details):
+        """Permission changes go to their own log (``acl_ops``), so ``ops`` stays the file and service story."""
+        state.setdefault("acl_ops", []).append(dict(op=op, t=time.time(), **details))
+
     # -- disk --------------------------------------------------------------------------------
     def disk_path(self, win_path):
         """``C:\\Program Files\\x`` -> ``<root>/disk/C/Program Files/x``."""
@@ -139,6 +194,12 @@ class Host:
             return f"Failed to start service '{key}': the service did not respond to the start or control request in a timely fashion"
         path = self._cfg_path(svc)
         loaded = None
+        cfg_win_path = svc["install_dir"] + "\\config\\msteams.cfg"
+        if os.path.exists(path) and not can_read(state, cfg_win_path, svc.get("username")):
+            self.log(state, "service_start_failed", service=key, reason="access_denied")
+            return (
+                f"Failed to start service '{key}': the service terminated unexpectedly (msteams.cfg: access denied for {svc.get('username') or 'LocalSystem'})"
+            )
         if os.path.exists(path):
             try:
                 with open(path, encoding="utf-8-sig") as f:
@@ -213,3 +274,8 @@ class Host:
         with open(path, "wb") as f:
             f.write(data)
         self.log(state, "file_write", path=win_path)
+
+    @staticmethod
+    def forget_acl(state, win_path):
+        """A deleted file loses its permissions; a file made anew inherits its folder's."""
+        state.setdefault("acls", {}).pop(str(win_path).lower(), None)

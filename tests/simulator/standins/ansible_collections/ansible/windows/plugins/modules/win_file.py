@@ -26,6 +26,7 @@ def main():
         if not module.check_mode:
             with host.locked() as state:
                 shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+                host.forget_acl(state, win_path)
                 host.log(state, "file_delete", path=win_path)
         module.exit_json(changed=True)
     if wanted == "directory":

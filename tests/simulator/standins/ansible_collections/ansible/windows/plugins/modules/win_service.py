@@ -26,7 +26,7 @@ def result_of(key, svc):
         "path": svc["path"],
         "can_pause_and_continue": False,
         "description": "",
-        "username": "LocalSystem",
+        "username": svc.get("username", "LocalSystem"),
         "desktop_interact": False,
         "dependencies": [],
         "depended_by": [],

@@ -17,7 +17,7 @@ def service_entry(key, svc):
         "path": svc["path"],
         "state": svc["state"],
         "start_mode": svc.get("start_mode", "auto"),
-        "username": "LocalSystem",
+        "username": svc.get("username", "LocalSystem"),
         "description": "",
         "service_type": "win32_own_process",
         "dependencies": [],
