@@ -12,11 +12,13 @@ export PYTHONPATH := $(COLLECTIONS):$(CURDIR)
 # Two workers: the playbook runs wait on subprocesses much of the time (2 cores: env README).
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help venv collection-link test lint ruff yamllint ansible-lint sanity units demo emulator build clean
+.PHONY: help venv collection-link test lint ruff yamllint ansible-lint sanity units demo compat emulator build clean
 
 help:
 	@echo "make demo   - onboarding + secret rotation against the Graph emulator and simulated UCServer hosts"
 	@echo "make test   - every check: ruff, yamllint, ansible-lint, ansible-test sanity, pytest"
+	@echo "make compat - the support matrix: unit tests + the verified demo flow on every ansible-core 2.16-2.20"
+	@echo "              (one venv per version under .build/compat; COMPAT_CELLS=2.16,2.20 picks some)"
 	@echo "make lint | sanity | units | build | emulator"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -53,6 +55,13 @@ units: venv collection-link
 
 demo: venv collection-link
 	PATH=$(CURDIR)/$(BIN):$$PATH hack/demo.sh
+
+# One venv per other ansible-core minor (reused while the requirement files are unchanged); unit
+# tests + the demo flow in each, the main venv's demo numbers as the reference (hack/compat.py).
+COMPAT_CELLS ?=
+COMPAT_JOBS ?= 2
+compat: venv collection-link
+	$(PYTHON) hack/compat.py --main-python $(CURDIR)/$(BIN)/python --jobs $(COMPAT_JOBS) $(if $(COMPAT_CELLS),--cells $(COMPAT_CELLS))
 
 emulator: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tests.emulator $(EMULATOR_ARGS)
