@@ -10,7 +10,10 @@ COLLECTION_LINK := .build/collections/ansible_collections/procall/msteams
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS):$(CURDIR)
 # Two workers: the playbook runs wait on subprocesses much of the time (2 cores: env README).
-PYTEST_ARGS ?= -n 2
+# --dist loadfile: a test module's tests share one worker, so a module-scoped world (one
+# emulator tenant and fleet per test file) is built once, not once per worker; the tests
+# themselves must pass with any distribution (`--dist load` too).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: help venv collection-link test lint ruff yamllint ansible-lint sanity units demo compat emulator build clean
 

@@ -55,7 +55,8 @@ class Cell:
 
     @property
     def name(self) -> str:
-        extra = "".join("-" + re.sub(r"[^0-9A-Za-z.]+", "", p.split("<")[0].replace(">=", "")) for p in self.pins)
+        # "urllib3>=1.26,<2" -> "-urllib3-1.26"
+        extra = "".join("-" + "-".join(re.match(r"([A-Za-z0-9_.-]+?)\s*[<>=!~]=?\s*([0-9.]+)", pin).groups()) for pin in self.pins)
         return f"core{self.core}-py{self.python}{extra}"
 
 
@@ -64,7 +65,7 @@ class Cell:
 # Together the cells cover every Python of the image; the first one is a RHEL 9 controller
 # (ansible-core 2.16 on python3.12 with python3.12-urllib3 1.26).
 CELLS = [
-    Cell("2.16", "3.12", pins=("urllib3>=1.26,<2",), note="RHEL 9 controller (urllib3 1.26)"),
+    Cell("2.16", "3.12", pins=("urllib3>=1.26,<2",), note="RHEL 9 controller: urllib3 1.26"),
     Cell("2.17", "3.10"),
     Cell("2.18", "3.13"),
     Cell("2.19", "3.11", main=True, note="main venv"),
@@ -159,7 +160,8 @@ def stamp_of(cell: Cell, python: str, posix: pathlib.Path) -> str:
     digest = hashlib.sha256()
     for req in REQUIREMENTS:
         digest.update(req.read_bytes())
-    digest.update(repr((cell.core, cell.pins, versions_of(python).get("python"))).encode())
+    # The venv's own path too: a venv's scripts name their interpreter by absolute path, so a moved one is rebuilt.
+    digest.update(repr((cell.core, cell.pins, versions_of(python).get("python"), str(BUILD / cell.name))).encode())
     digest.update((posix / "MANIFEST.json").read_bytes() if (posix / "MANIFEST.json").exists() else b"")
     return digest.hexdigest()
 
@@ -284,7 +286,8 @@ def table(outcomes: list[Outcome], total: float) -> str:
             f" {per_run(o, 'graph_requests')} | {per_run(o, 'token_requests')} |"
             f" {seconds(o.build_seconds)} | {seconds(o.units_seconds)} | {seconds(o.demo_seconds)} |"
         )
-    runs = "/".join(r["run"] for r in (next((o.numbers for o in outcomes if o.numbers), None) or {}).get("runs", []))
+    runs = max((o.numbers.get("runs", []) for o in outcomes if o.numbers), key=len, default=[])
+    runs = "/".join(r["run"] for r in runs)
     foot = [
         "",
         f"Per-run numbers are for the demo's runs {runs or '(none)'}; writes = Graph writes that succeeded,",

@@ -377,7 +377,9 @@ def _failures(rec: RunRecord, limit: int = 3) -> str:
         for task in play.get("tasks", []):
             for host, res in task.get("hosts", {}).items():
                 if (res.get("failed") and not res.get("ignore_errors")) or res.get("unreachable"):
-                    found.append(f"{host}: {task['task']['name']}: {str(res.get('msg', ''))[:300]}")
+                    # A no_log task shows only that it was censored: that is the reason to give then.
+                    reason = res.get("msg") or res.get("censored") or ""
+                    found.append(f"{host}: {task['task']['name']}: {str(reason)[:300]}")
     return "; ".join(found[:limit]) or rec.result.stderr.strip()[-300:]
 
 
