@@ -24,7 +24,7 @@ help:
 	@echo "              (one venv per version under .build/compat; COMPAT_CELLS=2.16,2.20 picks some)"
 	@echo "make lint | sanity | units | build | emulator"
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt tests/compat/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --quiet -r requirements-dev.txt

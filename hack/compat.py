@@ -2,6 +2,7 @@
 """make compat: the support matrix, one venv per ansible-core minor, unit tests + demo flow in each.
 
     python3 hack/compat.py [--cells 2.16,2.20] [--jobs 2] [--build-jobs 4] [--main-python .venv/bin/python]
+                           [--units-only] [--build-only] [--sanity 2.16,2.20]
 
 Each cell is an ansible-core minor on a controller Python that minor supports (the Pythons come
 from pyenv: python3.10 ... python3.13); one cell also pins urllib3 1.26, what RHEL 9's
@@ -87,10 +88,13 @@ class Outcome:
     demo_seconds: float | None = None
     numbers: dict | None = None
     mismatch: list[str] = dataclasses.field(default_factory=list)
+    sanity: str = "-"
+    sanity_ok: bool = True
+    sanity_seconds: float | None = None
 
     @property
     def ok(self) -> bool:
-        return self.units_ok and self.demo_ok and not self.mismatch and not self.build_error
+        return self.units_ok and self.demo_ok and self.sanity_ok and not self.mismatch and not self.build_error
 
 
 def log(msg: str) -> None:
@@ -243,6 +247,18 @@ def run_demo(outcome: Outcome, python: str, home: pathlib.Path) -> None:
         outcome.demo = f"FAILED (exit {proc.returncode})"
 
 
+def run_sanity(outcome: Outcome, python: str, home: pathlib.Path) -> None:
+    """hack/sanity.sh (ansible-test sanity --venv) with this cell's ansible-test and Python."""
+    logfile = home / "sanity.log"
+    start = time.monotonic()
+    with open(logfile, "w") as out:
+        env = cell_env(pathlib.Path(python).parent, home / "tmp")
+        proc = subprocess.run(["bash", str(REPO / "hack" / "sanity.sh")], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, check=False, timeout=1800)
+    outcome.sanity_seconds = time.monotonic() - start
+    outcome.sanity_ok = proc.returncode == 0
+    outcome.sanity = "passed" if outcome.sanity_ok else f"FAILED (exit {proc.returncode}, {logfile})"
+
+
 def compare(outcome: Outcome, reference: Outcome) -> None:
     mine = {r["run"] + f"#{i}": r for i, r in enumerate((outcome.numbers or {}).get("runs", []))}
     ref = {r["run"] + f"#{i}": r for i, r in enumerate((reference.numbers or {}).get("runs", []))}
@@ -269,8 +285,8 @@ def seconds(value: float | None) -> str:
 def table(outcomes: list[Outcome], total: float) -> str:
     head = [
         "| ansible-core | Python | urllib3 | unit tests | demo flow | writes | restarts | cfg writes"
-        " | Graph requests | token requests | build s | units s | demo s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        " | Graph requests | token requests | sanity | build s | units s | demo s | sanity s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows = []
     for o in outcomes:
@@ -283,8 +299,8 @@ def table(outcomes: list[Outcome], total: float) -> str:
         rows.append(
             f"| {core}{note} | {v.get('python') or o.cell.python} | {v.get('urllib3') or '-'} | {o.units} | {demo} |"
             f" {per_run(o, 'graph_writes_ok')} | {per_run(o, 'restarts')} | {per_run(o, 'host_writes')} |"
-            f" {per_run(o, 'graph_requests')} | {per_run(o, 'token_requests')} |"
-            f" {seconds(o.build_seconds)} | {seconds(o.units_seconds)} | {seconds(o.demo_seconds)} |"
+            f" {per_run(o, 'graph_requests')} | {per_run(o, 'token_requests')} | {o.sanity} |"
+            f" {seconds(o.build_seconds)} | {seconds(o.units_seconds)} | {seconds(o.demo_seconds)} | {seconds(o.sanity_seconds)} |"
         )
     runs = max((o.numbers.get("runs", []) for o in outcomes if o.numbers), key=len, default=[])
     runs = "/".join(r["run"] for r in runs)
@@ -304,6 +320,8 @@ def main(argv=None) -> int:
     parser.add_argument("--build-jobs", type=int, default=4, help="venvs built at once (mostly waiting for downloads)")
     parser.add_argument("--main-python", default=str(REPO / ".venv" / "bin" / "python"), help="the main venv's python")
     parser.add_argument("--build-only", action="store_true", help="build the venvs, test nothing")
+    parser.add_argument("--units-only", action="store_true", help="unit tests only, no demo flow")
+    parser.add_argument("--sanity", default="", help="comma-separated ansible-core minors that also run ansible-test sanity (hack/sanity.sh)")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -340,9 +358,16 @@ def main(argv=None) -> int:
                 v = outcome.versions
                 log(f"{cell.name}: unit tests (ansible-core {v.get('ansible-core')}, Python {v.get('python')}, urllib3 {v.get('urllib3')})")
                 run_units(outcome, python, home)
-                log(f"{cell.name}: unit tests {outcome.units}; demo flow")
-                run_demo(outcome, python, home)
-                log(f"{cell.name}: demo flow {outcome.demo} in {outcome.demo_seconds:.0f} s (log: {home / 'demo.log'})")
+                log(f"{cell.name}: unit tests {outcome.units}")
+                if args.units_only:
+                    outcome.demo, outcome.demo_ok = "not run (--units-only)", True
+                else:
+                    run_demo(outcome, python, home)
+                    log(f"{cell.name}: demo flow {outcome.demo} in {outcome.demo_seconds:.0f} s (log: {home / 'demo.log'})")
+                if cell.core in args.sanity.split(","):
+                    log(f"{cell.name}: ansible-test sanity")
+                    run_sanity(outcome, python, home)
+                    log(f"{cell.name}: ansible-test sanity {outcome.sanity} in {outcome.sanity_seconds:.0f} s")
         except Exception as exc:  # one broken cell must not hide the others' results
             outcome.build_error = str(exc)
             log(f"{cell.name}: {exc}")
@@ -377,6 +402,8 @@ def main(argv=None) -> int:
             print(tail(home / "units.log", 25))
         if not o.demo_ok and (home / "demo.log").exists():
             print(tail(home / "demo.log", 25))
+        if not o.sanity_ok and (home / "sanity.log").exists():
+            print(tail(home / "sanity.log", 25))
     print(f"\ncompat: {len(outcomes) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 
