@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """make compat: the support matrix, one venv per ansible-core minor, unit tests + demo flow in each.
 
     python3 hack/compat.py [--cells 2.16,2.20] [--jobs 2] [--build-jobs 4] [--main-python .venv/bin/python]
