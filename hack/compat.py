@@ -22,6 +22,7 @@ Only the standard library is used here: this runs with any python3 before a venv
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import glob
 import hashlib
@@ -30,6 +31,7 @@ import os
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -209,17 +211,58 @@ def tail(path: pathlib.Path, lines: int) -> str:
         return ""
 
 
+# Bounds per step, far above a quiet 2-core machine's times (units ~1 min, demo ~3-5 min), so a
+# hung step ends the cell instead of the CI run.
+UNITS_TIMEOUT = int(os.environ.get("COMPAT_UNITS_TIMEOUT", "900"))
+DEMO_TIMEOUT = int(os.environ.get("COMPAT_DEMO_TIMEOUT", "1500"))
+SANITY_TIMEOUT = 1800
+# Process groups of the steps running now: ended when this script is stopped (SIGTERM, Ctrl-C).
+RUNNING: set[int] = set()
+
+
+def run_logged(cmd: list[str], logfile: pathlib.Path, env: dict, timeout: int) -> int:
+    """Run ``cmd`` in its own process group, output to ``logfile``; on timeout end that group
+    (the demo's emulator and ansible-playbook included) and return 124, as timeout(1) does."""
+    with open(logfile, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        RUNNING.add(proc.pid)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            out.write(f"\n[compat] timed out after {timeout} s: stopping this step's processes\n")
+            out.flush()
+            for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    proc.wait(timeout=grace)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            return 124
+        finally:
+            RUNNING.discard(proc.pid)
+
+
+def stop_running(*_args) -> None:
+    for pgid in list(RUNNING):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGTERM)
+    raise SystemExit(130)
+
+
 def run_units(outcome: Outcome, python: str, home: pathlib.Path) -> None:
     logfile = home / "units.log"
     cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", "tests/unit"]
     start = time.monotonic()
-    with open(logfile, "w") as out:
-        proc = subprocess.run(cmd, cwd=REPO, env=cell_env(pathlib.Path(python).parent), stdout=out, stderr=subprocess.STDOUT, check=False)
+    rc = run_logged(cmd, logfile, cell_env(pathlib.Path(python).parent), UNITS_TIMEOUT)
     outcome.units_seconds = time.monotonic() - start
     text = logfile.read_text(errors="replace")
     closing = re.findall(r"^=*\s*(\d+ (?:passed|failed).*?)(?: in [\d.]+s.*)?\s*=*$", text, re.M)
-    outcome.units = closing[-1].strip() if closing else f"exit {proc.returncode}"
-    outcome.units_ok = proc.returncode == 0
+    outcome.units = f"timed out after {UNITS_TIMEOUT} s" if rc == 124 else (closing[-1].strip() if closing else f"exit {rc}")
+    outcome.units_ok = rc == 0
 
 
 def run_demo(outcome: Outcome, python: str, home: pathlib.Path) -> None:
@@ -228,33 +271,32 @@ def run_demo(outcome: Outcome, python: str, home: pathlib.Path) -> None:
     numbers_file.unlink(missing_ok=True)
     cmd = [python, "-m", "tests.demo", "--numbers-file", str(numbers_file)]
     start = time.monotonic()
-    with open(logfile, "w") as out:
-        proc = subprocess.run(cmd, cwd=REPO, env=cell_env(pathlib.Path(python).parent), stdout=out, stderr=subprocess.STDOUT, check=False, timeout=1800)
+    rc = run_logged(cmd, logfile, cell_env(pathlib.Path(python).parent), DEMO_TIMEOUT)
     outcome.demo_seconds = time.monotonic() - start
     if numbers_file.exists():
         outcome.numbers = json.loads(numbers_file.read_text())
     problems = (outcome.numbers or {}).get("problems")
-    outcome.demo_ok = proc.returncode == 0
+    outcome.demo_ok = rc == 0
     if outcome.demo_ok:
         outcome.demo = "verified"
+    elif rc == 124:
+        outcome.demo = f"FAILED: timed out after {DEMO_TIMEOUT} s"
     elif problems:
         outcome.demo = f"FAILED: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
     else:
-        outcome.demo = f"FAILED (exit {proc.returncode})"
+        outcome.demo = f"FAILED (exit {rc})"
 
 
 def run_sanity(outcome: Outcome, python: str, home: pathlib.Path) -> None:
     """hack/sanity.sh (ansible-test sanity --venv) with this cell's ansible-test and Python."""
     logfile = home / "sanity.log"
     start = time.monotonic()
-    with open(logfile, "w") as out:
-        env = cell_env(pathlib.Path(python).parent)
-        proc = subprocess.run(["bash", str(REPO / "hack" / "sanity.sh")], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, check=False, timeout=1800)
+    rc = run_logged(["bash", str(REPO / "hack" / "sanity.sh")], logfile, cell_env(pathlib.Path(python).parent), SANITY_TIMEOUT)
     outcome.sanity_seconds = time.monotonic() - start
     # A copy that ansible-test sees as git-ignored (inside this checkout's .build/) is skipped whole: not a pass.
     skipped = "All targets skipped" in logfile.read_text(errors="replace")
-    outcome.sanity_ok = proc.returncode == 0 and not skipped
-    outcome.sanity = "passed" if outcome.sanity_ok else ("FAILED: all targets skipped" if skipped else f"FAILED (exit {proc.returncode})")
+    outcome.sanity_ok = rc == 0 and not skipped
+    outcome.sanity = "passed" if outcome.sanity_ok else ("FAILED: all targets skipped" if skipped else f"FAILED (exit {rc})")
 
 
 def compare(outcome: Outcome, reference: Outcome) -> None:
@@ -370,6 +412,8 @@ def main(argv=None) -> int:
             outcome.build_error = str(exc)
             log(f"{cell.name}: {exc}")
 
+    signal.signal(signal.SIGTERM, stop_running)
+    signal.signal(signal.SIGINT, stop_running)
     # The main cell first: it needs no build, so it runs while the other venvs are built.
     threads = [threading.Thread(target=work, args=(o,), name=o.cell.name) for o in sorted(outcomes, key=lambda o: not o.cell.main)]
     for thread in threads:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.util
+import os
 import pathlib
 import sys
+import time
 
 import pytest
 
@@ -204,6 +206,23 @@ def test_requires_ansible_states_the_range_the_matrix_tests():
     assert runtime["requires_ansible"] == f">={lowest}.0,<{compat.next_minor(highest)}.0"
     role_meta = yaml.safe_load((REPO / "roles" / "ucserver" / "meta" / "main.yml").read_text())
     assert str(role_meta["galaxy_info"]["min_ansible_version"]) == lowest
+
+
+def test_a_step_that_outlives_its_bound_is_ended_with_its_children(tmp_path):
+    compat = load_compat()
+    pid_file = tmp_path / "child.pid"
+    # A child in the background, as the demo's emulator and ansible-playbook are.
+    cmd = ["bash", "-c", f"sleep 300 & echo $! > {pid_file}; wait"]
+    rc = compat.run_logged(cmd, tmp_path / "step.log", dict(os.environ), timeout=1)
+    assert rc == 124
+    assert "timed out after 1 s" in (tmp_path / "step.log").read_text()
+    child = int(pid_file.read_text())
+    for _ in range(50):  # the group got SIGTERM; wait until the child is reaped
+        if not pathlib.Path(f"/proc/{child}").exists() or "zombie" in pathlib.Path(f"/proc/{child}/status").read_text().lower():
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the step's child {child} still runs")
 
 
 @pytest.mark.parametrize(("pins", "name"), [((), "core2.17-py3.12"), (("urllib3>=1.26,<2",), "core2.17-py3.12-urllib3-1.26")])
