@@ -10,16 +10,21 @@ COLLECTION_LINK := .build/collections/ansible_collections/procall/msteams
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS):$(CURDIR)
 # Two workers: the playbook runs wait on subprocesses much of the time (2 cores: env README).
-PYTEST_ARGS ?= -n 2
+# --dist loadfile: a test module's tests share one worker, so a module-scoped world (one
+# emulator tenant and fleet per test file) is built once, not once per worker; the tests
+# themselves must pass with any distribution (`--dist load` too).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: help venv collection-link test lint ruff yamllint ansible-lint sanity units demo emulator build clean
+.PHONY: help venv collection-link test lint ruff yamllint ansible-lint sanity units demo compat sanity-compat emulator build clean
 
 help:
 	@echo "make demo   - onboarding + secret rotation against the Graph emulator and simulated UCServer hosts"
 	@echo "make test   - every check: ruff, yamllint, ansible-lint, ansible-test sanity, pytest"
-	@echo "make lint | sanity | units | build | emulator"
+	@echo "make compat - the support matrix: unit tests + the verified demo flow on every ansible-core 2.16-2.20"
+	@echo "              (one venv per version under .build/compat; COMPAT_CELLS=2.16,2.20 picks some)"
+	@echo "make lint | sanity | sanity-compat | units | build | emulator"
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt tests/compat/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --quiet -r requirements-dev.txt
@@ -53,6 +58,18 @@ units: venv collection-link
 
 demo: venv collection-link
 	PATH=$(CURDIR)/$(BIN):$$PATH hack/demo.sh
+
+# One venv per other ansible-core minor (reused while the requirement files are unchanged); unit
+# tests + the demo flow in each, the main venv's demo numbers as the reference (hack/compat.py).
+COMPAT_CELLS ?=
+COMPAT_JOBS ?= 2
+compat: venv collection-link
+	$(PYTHON) hack/compat.py --main-python $(CURDIR)/$(BIN)/python --jobs $(COMPAT_JOBS) $(if $(COMPAT_CELLS),--cells $(COMPAT_CELLS))
+
+# ansible-test sanity with the oldest and the newest supported ansible-test too (not in .ci/run:
+# each ansible-test version builds its own tool venvs, minutes on a 2-core machine).
+sanity-compat: venv collection-link
+	$(PYTHON) hack/compat.py --main-python $(CURDIR)/$(BIN)/python --cells 2.16,2.20 --units-only --sanity 2.16,2.20
 
 emulator: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tests.emulator $(EMULATOR_ARGS)

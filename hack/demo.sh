@@ -36,4 +36,4 @@ for _ in $(seq 1 150); do
 done
 [[ -s "$work/emulator.json" ]] || { echo "The Graph emulator did not answer within 30 s." >&2; exit 1; }
 
-"$python" -m tests.demo --emulator "$work/emulator.json" --workdir "$work/world"
+"$python" -m tests.demo --emulator "$work/emulator.json" --workdir "$work/world" "$@"

@@ -42,6 +42,8 @@ ONBOARD_ROLES = [
 ]
 ROTATION_ROLES = ["Application.ReadWrite.OwnedBy"]
 
+WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
+
 DEMO_TENANTS = {"contoso": ["ucs-contoso-1", "ucs-contoso-2"], "fabrikam": ["ucs-fabrikam-1", "ucs-fabrikam-2"]}
 
 
@@ -57,6 +59,32 @@ class RunRecord:
     token_requests: int
     module_calls: dict[str, int]
     result: PlaybookResult = dataclasses.field(repr=False)
+    # UCServer service starts (a restart, or the first start of a stopped service) and
+    # msteams.cfg writes on the simulated hosts, summed over hosts.
+    restarts: int = 0
+    host_writes: int = 0
+    # Graph answers >= 400 (the emulator's injected 429s, 503s, replication 404s; retried by the client).
+    graph_errors: int = 0
+    # Graph writes answered < 400: the same on every core version, whatever the emulator throttled.
+    graph_writes_ok: int = 0
+    # The playbook's report (msteams_report_dir/<playbook>.json) when this run wrote one.
+    report: dict | None = dataclasses.field(default=None, repr=False)
+
+    def numbers(self) -> dict:
+        """The machine-readable numbers of this run (compared across ansible-core versions by make compat)."""
+        return {
+            "run": self.name,
+            "rc": self.rc,
+            "graph_requests": self.graph_requests,
+            "graph_writes": self.graph_writes,
+            "graph_writes_ok": self.graph_writes_ok,
+            "graph_errors": self.graph_errors,
+            "token_requests": self.token_requests,
+            "restarts": self.restarts,
+            "host_writes": self.host_writes,
+            "module_calls": sum(self.module_calls.values()),
+            "seconds": round(self.seconds, 1),
+        }
 
     @property
     def module_calls_per_host(self) -> float:
@@ -89,6 +117,8 @@ class World:
         self.shifted_days = 0
         self.report_dir = self.root / "reports"
         self.report_dir.mkdir(exist_ok=True)
+        # Each host's msteams.cfg and secret key ids right before the rotation (set by story()).
+        self.before_rotation: dict[str, dict] = {}
 
     # -- inventory ------------------------------------------------------------------------------
     def tenant_vars(self, name: str, identity: dict | None = None) -> dict:
@@ -154,8 +184,14 @@ class World:
         if playbook == "onboard" and not self.clock_visible:
             variables.setdefault("msteams_secret_validity_days", 32)  # see advance()
         start = time.monotonic()
+        wall_start = time.time() - 1  # file times may be rounded
         result = self.fleet.run(f"procall.msteams.{playbook}", workdir=workdir, extra_vars=variables, **kwargs)
         seconds = time.monotonic() - start
+        log = self.emulator.requests()
+        report_file = self.report_dir / f"{playbook}.json"
+        report = None
+        if report_file.exists() and report_file.stat().st_mtime >= wall_start:
+            report = json.loads(report_file.read_text())
         record = RunRecord(
             name=playbook,
             rc=result.rc,
@@ -165,6 +201,11 @@ class World:
             token_requests=self.emulator.count(kind="token"),
             module_calls={h.name: h.module_calls() for h in self.fleet},
             result=result,
+            restarts=sum(h.op_names().count("service_start") for h in self.fleet),
+            host_writes=sum(h.op_names().count("file_write") for h in self.fleet),
+            graph_errors=sum(1 for r in log if r["kind"] == "graph" and r["status"] >= 400),
+            graph_writes_ok=sum(1 for r in log if r["kind"] == "graph" and r["method"] in WRITE_METHODS and r["status"] < 400),
+            report=report,
         )
         self.runs.append(record)
         return record
@@ -273,8 +314,15 @@ def _print_summary(record: RunRecord) -> None:
 
 def story(emulator, root: pathlib.Path, out=print) -> World:
     """The demo scenario; returns the world for the caller's assertions (the test of make demo)."""
-    out("1. Two tenants in the Graph emulator, each with an automation identity; four simulated UCServer hosts")
     world = World(emulator, root)
+    tell(world, out)
+    return world
+
+
+def tell(world: World, out=print) -> None:
+    """The demo's runs on a fresh world (``verify`` checks what they did)."""
+    emulator = world.emulator
+    out("1. Two tenants in the Graph emulator, each with an automation identity; four simulated UCServer hosts")
     for tenant, hosts in world.tenants.items():
         out(f"   tenant {tenant} ({world.tenant_ids[tenant]}): {', '.join(hosts)}")
     out(f"   inventory: {world.fleet.inventory}")
@@ -302,6 +350,8 @@ def story(emulator, root: pathlib.Path, out=print) -> World:
         rotation = emulator.add_automation_identity(world.tenant_ids[tenant], roles=ROTATION_ROLES, owner_of=[app["id"]], display_name="automation rotation")
         world.use_identity(tenant, rotation)
 
+    world.before_rotation = {host.name: {"cfg": host.msteams_cfg(), "key_ids": [c.get("keyId") for c in world.host_secrets(host.name)]} for host in world.fleet}
+
     out("\n5. ansible-playbook procall.msteams.rotate_secret -e msteams_serial=2  (the scheduled job, two hosts per batch)")
     rec = world.run("rotate_secret", extra_vars={"msteams_serial": 2, **shift})
     _print_summary(rec)
@@ -312,15 +362,145 @@ def story(emulator, root: pathlib.Path, out=print) -> World:
     _print_summary(rec)
     _print_run(rec, world)
     out(f"     reports: {world.report_dir / 'status.json'}, {world.report_dir / 'status.csv'}")
-    return world
+
+
+# -- what the demo flow must have done (make compat runs it on every ansible-core version) ------------------
+
+DEMO_RUNS = ["onboard", "onboard", "rotate_secret", "status"]
+ONBOARDED = {"configured", "consent_pending"}
+
+
+def _failures(rec: RunRecord, limit: int = 3) -> str:
+    """The first failed tasks of a run, for a one-line reason (task messages never hold a secret)."""
+    found = []
+    for play in (rec.result.report or {}).get("plays", []):
+        for task in play.get("tasks", []):
+            for host, res in task.get("hosts", {}).items():
+                if (res.get("failed") and not res.get("ignore_errors")) or res.get("unreachable"):
+                    # A no_log task shows only that it was censored: that is the reason to give then.
+                    reason = res.get("msg") or res.get("censored") or ""
+                    found.append(f"{host}: {task['task']['name']}: {str(reason)[:300]}")
+    return "; ".join(found[:limit]) or rec.result.stderr.strip()[-300:]
+
+
+def _statuses(rec: RunRecord) -> dict:
+    return {h.get("host"): h.get("status") for h in (rec.report or {}).get("hosts", [])}
+
+
+def verify(world: World) -> list[str]:
+    """What must be true after ``tell``: one sentence per thing that is not (empty: the flow is right).
+
+    onboard configures every host; the converged rerun makes no Graph write (not even one that
+    failed), no restart and no msteams.cfg write; rotate_secret gives every host one new secret in
+    its msteams.cfg, restarts each once and revokes the replaced secret; status reports every host
+    as waiting for the person's step "Commission in the admin GUI" (docs/vendor-procedure.md), with
+    the new secret, and writes nothing.
+    """
+    names = [r.name for r in world.runs]
+    if names != DEMO_RUNS:
+        return [f"the demo ran {names}, expected {DEMO_RUNS}"]
+    problems = []
+    first, converged, rotation, status = world.runs
+    hosts = set(world.hosts)
+    for rec, label in zip(world.runs, ("onboard", "converged onboard", "rotate_secret", "status")):
+        if rec.rc != 0:
+            problems.append(f"{label}: ansible-playbook exited {rec.rc}: {_failures(rec)}")
+
+    onboarded = _statuses(first)
+    if set(onboarded) != hosts or not set(onboarded.values()) <= ONBOARDED:
+        problems.append(f"onboard: report statuses {onboarded}, expected one of {sorted(ONBOARDED)} for each of {sorted(hosts)}")
+    if first.graph_writes_ok == 0:
+        problems.append("onboard: no Graph write succeeded (no app registration was made)")
+
+    for what, count in (("Graph write(s)", converged.graph_writes), ("service start(s)", converged.restarts), ("msteams.cfg write(s)", converged.host_writes)):
+        if count:
+            problems.append(f"converged onboard: {count} {what}, expected 0")
+    if _statuses(converged) != onboarded:
+        problems.append(f"converged onboard: report statuses {_statuses(converged)}, expected those of the first run {onboarded}")
+
+    rotated = _statuses(rotation)
+    if set(rotated) != hosts or set(rotated.values()) != {"rotated"}:
+        problems.append(f"rotate_secret: report statuses {rotated}, expected 'rotated' for each of {sorted(hosts)}")
+    if rotation.restarts != len(hosts):
+        problems.append(f"rotate_secret: {rotation.restarts} service start(s), expected one per host ({len(hosts)})")
+    reported_keys = {h.get("host"): h.get("secret_key_id") for h in (rotation.report or {}).get("hosts", [])}
+    status_rows = {h.get("host"): h for h in (status.report or {}).get("hosts", [])}
+    for host in world.fleet:
+        tenant = world.tenant_of(host.name)
+        before = world.before_rotation.get(host.name, {})
+        cfg = host.msteams_cfg()
+        if not isinstance(cfg, dict):
+            problems.append(f"{host.name}: msteams.cfg is {'missing' if cfg is None else 'not JSON'} after the demo")
+            continue
+        try:
+            app_id = world.app(tenant)["appId"]
+            key_ids = [c.get("keyId") for c in world.host_secrets(host.name)]
+        except AssertionError as exc:
+            problems.append(f"{host.name}: not exactly one app registration in tenant {tenant}: {exc}")
+            continue
+        if cfg.get("u8sClientID") != app_id or cfg.get("u8sTenant") != world.tenant_ids[tenant]:
+            problems.append(
+                f"{host.name}: msteams.cfg names client {cfg.get('u8sClientID')} in tenant {cfg.get('u8sTenant')},"
+                f" expected {app_id} in {world.tenant_ids[tenant]}"
+            )
+        old_secret = (before.get("cfg") or {}).get("u8sClientSecret") if isinstance(before.get("cfg"), dict) else None
+        if not cfg.get("u8sClientSecret") or cfg.get("u8sClientSecret") == old_secret:
+            problems.append(f"rotate_secret: {host.name}'s msteams.cfg does not hold a new secret")
+        if len(key_ids) != 1 or key_ids[0] in before.get("key_ids", []) or key_ids[0] != reported_keys.get(host.name):
+            problems.append(
+                f"rotate_secret: {host.name} has secret key ids {key_ids} in its app, expected exactly the new one"
+                f" {reported_keys.get(host.name)} (before: {before.get('key_ids')})"
+            )
+        if host.service_state() != "running":
+            problems.append(f"{host.name}: service is {host.service_state()} after the demo, expected running")
+        row = status_rows.get(host.name)
+        if row is None:
+            problems.append(f"status: {host.name} missing from status.json")
+            continue
+        expected = {"status": "consent_pending", "client_id": app_id, "secret_key_id": reported_keys.get(host.name), "service_state": "running"}
+        wrong = {k: row.get(k) for k, v in expected.items() if row.get(k) != v}
+        if wrong:
+            problems.append(f"status: {host.name} shows {wrong}, expected { ({k: expected[k] for k in wrong}) }")
+    for what, count in (("Graph write(s)", status.graph_writes), ("service start(s)", status.restarts), ("msteams.cfg write(s)", status.host_writes)):
+        if count:
+            problems.append(f"status: {count} {what}, expected 0 (it only reads)")
+    return problems
+
+
+def versions() -> dict:
+    """The versions the numbers were measured with."""
+    import importlib.metadata
+
+    found = {"python": ".".join(map(str, sys.version_info[:3]))}
+    for package in ("ansible-core", "urllib3", "requests", "msal"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = None
+    return found
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", help="keep everything here (default: a temporary directory, removed at the end)")
     parser.add_argument("--emulator", help="the JSON line (file) of a running emulator; default: start one here")
+    parser.add_argument("--numbers-file", help="also write the machine-readable numbers (the demo-numbers line) to this JSON file")
     args = parser.parse_args(argv)
     started = time.monotonic()
+    problems: list[str] = []
+    world = None
+
+    def tell_and_verify(emulator, root: pathlib.Path) -> None:
+        nonlocal world
+        print(f"Graph emulator: {emulator.url}")
+        world = World(emulator, root)
+        try:
+            tell(world)
+        except Exception as exc:  # a broken step ends the story; say which, keep the numbers so far
+            problems.append(f"the demo stopped at run {len(world.runs) + 1}: {type(exc).__name__}: {exc}")
+        else:
+            problems.extend(verify(world))
+
     with tempfile.TemporaryDirectory(prefix="procall-msteams-demo-") as tmp:
         root = pathlib.Path(args.workdir or tmp)
         root.mkdir(parents=True, exist_ok=True)
@@ -328,23 +508,32 @@ def main(argv=None) -> int:
             from tests.emulator.client import EmulatorClient
 
             info = json.loads(pathlib.Path(args.emulator).read_text().splitlines()[0])
-            emulator = EmulatorClient(info["url"], info["ca_path"], workdir=root / "emulator-client")
-            print(f"Graph emulator: {emulator.url}")
-            world = story(emulator, root)
+            tell_and_verify(EmulatorClient(info["url"], info["ca_path"], workdir=root / "emulator-client"), root)
         else:
             with EmulatorProcess(root / "emulator") as emulator:
-                print(f"Graph emulator: {emulator.url}")
-                world = story(emulator, root / "world")
+                tell_and_verify(emulator, root / "world")
+        runs = world.runs if world else []
         print("\nSummary of the runs:")
-        print(f"  {'run':<16} {'rc':>3} {'wall s':>7} {'graph req':>9} {'writes':>6} {'tokens':>6} {'calls/host':>10}")
-        for rec in world.runs:
+        print(f"  {'run':<16} {'rc':>3} {'wall s':>7} {'graph req':>9} {'writes':>6} {'tokens':>6} {'restarts':>8} {'calls/host':>10}")
+        for rec in runs:
             print(
                 f"  {rec.name:<16} {rec.rc:>3} {rec.seconds:>7.1f} {rec.graph_requests:>9} {rec.graph_writes:>6}"
-                f" {rec.token_requests:>6} {rec.module_calls_per_host:>10.1f}"
+                f" {rec.token_requests:>6} {rec.restarts:>8} {rec.module_calls_per_host:>10.1f}"
             )
-    print(f"\nDemo finished in {time.monotonic() - started:.0f} s.")
-    expected = [0, 0, 0, 0]
-    return 0 if [r.rc for r in world.runs] == expected else 1
+    numbers = {"versions": versions(), "runs": [r.numbers() for r in runs], "problems": problems}
+    # One line for machines (make compat compares it across ansible-core versions).
+    print("\ndemo-numbers: " + json.dumps(numbers, sort_keys=True))
+    if args.numbers_file:
+        pathlib.Path(args.numbers_file).write_text(json.dumps(numbers, indent=1, sort_keys=True) + "\n")
+    if problems:
+        print(f"\nThe demo flow is NOT right ({len(problems)} problem(s)):")
+        for problem in problems:
+            print(f"  - {problem}")
+    else:
+        print("\nVerified: onboard configured every host; the converged rerun made 0 Graph writes and 0 restarts;")
+        print("rotate_secret rotated every host's secret and revoked the old one; status reports every host correctly.")
+    print(f"Demo finished in {time.monotonic() - started:.0f} s.")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
