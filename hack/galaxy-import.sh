@@ -20,7 +20,7 @@ if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import galaxy_impor
   "$venv/bin/python" -m pip install --quiet --quiet galaxy-importer
 fi
 
-tarball=${1:-}
+tarball=${1:+$(realpath "$1")}
 if [[ -z "$tarball" ]]; then
   dist="$build/galaxy-import-dist"
   rm -rf "$dist"
@@ -51,8 +51,9 @@ EOF
 log="$build/galaxy-importer.log"
 # Its own venv's ansible-doc / ansible-lint come first on PATH, as in Galaxy's importer image.
 set +e
-PATH="$venv/bin:$PATH" GALAXY_IMPORTER_CONFIG="$cfg" \
-  "$venv/bin/python" -m galaxy_importer.main "$tarball" 2>&1 | tee "$log"
+# galaxy-importer writes importer_result.json into the current directory: run it in .build/.
+(cd "$build" && PATH="$venv/bin:$PATH" GALAXY_IMPORTER_CONFIG="$cfg" \
+  "$venv/bin/python" -m galaxy_importer.main "$tarball") 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 errors=$(grep -c -E '^(ERROR|CRITICAL)|ImporterError' "$log" || true)
