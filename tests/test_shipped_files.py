@@ -59,9 +59,7 @@ def _ignored(rel: str) -> bool:
 @functools.lru_cache(maxsize=1)
 def shipped_files() -> tuple[str, ...]:
     """Relative paths of every file the artifact holds (tracked or new, not git-ignored)."""
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True
-    ).stdout.decode()
+    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True).stdout.decode()
     files = {name for name in out.split("\0") if name and (REPO / name).is_file()}
     return tuple(sorted(name for name in files if not _ignored(name)))
 
@@ -139,9 +137,7 @@ def test_shipped_file_names_only_shipped_documents(rel):
 @pytest.mark.parametrize("rel", shipped_text_files())
 def test_shipped_file_refers_to_vendor_steps_by_name(rel):
     numbers = step_numbers((REPO / rel).read_text(errors="replace"))
-    assert not numbers, (
-        f"{rel} uses step numbers {sorted(set(numbers))}: name the step as docs/vendor-procedure.md does ({', '.join(VENDOR_STEPS)})"
-    )
+    assert not numbers, f"{rel} uses step numbers {sorted(set(numbers))}: name the step as docs/vendor-procedure.md does ({', '.join(VENDOR_STEPS)})"
 
 
 def test_detectors_find_what_they_look_for():

@@ -127,7 +127,16 @@ def test_ansible_builder_creates_the_build_context(tmp_path):
         capture_output=True,
     )
     proc = subprocess.run(
-        [str(builder if builder.exists() else "ansible-builder"), "create", "-f", "execution-environment.yml", "-c", "context", "--output-filename", "Containerfile"],
+        [
+            str(builder if builder.exists() else "ansible-builder"),
+            "create",
+            "-f",
+            "execution-environment.yml",
+            "-c",
+            "context",
+            "--output-filename",
+            "Containerfile",
+        ],
         cwd=work,
         capture_output=True,
         text=True,
