@@ -6,7 +6,6 @@ rotation."""
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import re
 import shutil
@@ -93,13 +92,13 @@ def test_a_group_vars_directory_hides_the_file_of_the_same_group(tmp_path):
     assert "msteams_tenant_id" not in hostvars
 
 
-def module_docs() -> dict:
+def module_docs(tmp_path) -> dict:
     proc = subprocess.run(
         [str(BIN / "ansible-doc"), "--json", "-t", "module", *(f"procall.msteams.{m}" for m in MODULES)],
         capture_output=True,
         text=True,
         check=True,
-        env=_env(pathlib.Path("/nonexistent")) | {"HOME": os.environ.get("HOME", "/root")},
+        env=_env(tmp_path),
     )
     return {name.rsplit(".", 1)[1]: data for name, data in json.loads(proc.stdout).items()}
 
@@ -156,8 +155,8 @@ def example_tasks(module: str, docs: dict) -> list[tuple[str, dict, dict]]:
 
 
 @pytest.fixture(scope="module")
-def docs():
-    return module_docs()
+def docs(tmp_path_factory):
+    return module_docs(tmp_path_factory.mktemp("ansible-doc"))
 
 
 @pytest.mark.parametrize("module", MODULES)
