@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Move the collection's public home: one command for galaxy.yml and every shipped link.
 
-    hack/set-repository-url.py https://github.com/<owner>/<name> [--branch main]
+    python3 hack/set-repository-url.py https://github.com/<owner>/<name> [--branch main]
 
 Galaxy renders README.md and docs/*.md without the repository around them, so shipped
 documents link to the repository with absolute URLs (``<repository>/blob/<branch>/<path>``).

@@ -191,7 +191,7 @@ def _playbook_default_unique_name() -> str:
 @pytest.mark.parametrize("module", MODULES)
 def test_module_examples_use_the_playbooks_app(module, docs):
     """Copying an example must find the app the playbooks made, not create a second one."""
-    names = {args["unique_name"] for _, args, _ in example_tasks(module, docs) if "unique_name" in args and "{{" not in str(args["unique_name"])}
+    names = {args["unique_name"] for _module, args, _defaults in example_tasks(module, docs) if "unique_name" in args and "{{" not in str(args["unique_name"])}
     assert names <= {_playbook_default_unique_name()}, f"{module} EXAMPLES use unique_name {sorted(names)}"
 
 
