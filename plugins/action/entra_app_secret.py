@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Runs ``entra_app_secret`` and censors its result whenever it carries a secret value.
 
 A module cannot mark one of its return values as secret: ``_ansible_no_log`` in a module's

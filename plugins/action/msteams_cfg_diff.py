@@ -1,4 +1,6 @@
+# Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Report a prepared msteams.cfg change with a masked diff, on the controller only.
 
 The write itself happens in an ``ansible.windows.win_copy`` task that must be ``no_log``

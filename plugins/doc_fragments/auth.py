@@ -1,5 +1,6 @@
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The Microsoft Graph connection and auth options shared by every Graph module."""
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
+# Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filters of the ``ucserver`` role: thin wrappers over ``module_utils/_msteams_cfg.py`` and
 ``module_utils/_ucserver_plan.py``.
 

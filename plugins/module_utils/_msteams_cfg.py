@@ -1,4 +1,6 @@
+# Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The msteams.cfg decisions of the ``ucserver`` role, as pure functions.
 
 For internal collection use only: the filter plugins in ``plugins/filter/msteams_cfg.py``

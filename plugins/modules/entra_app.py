@@ -1,13 +1,14 @@
 #!/usr/bin/python
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: entra_app
 short_description: Manage the Entra ID app registration of the ProCall Integration in Microsoft Teams
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Creates, updates or deletes the Microsoft Entra ID application (app registration) that estos ProCall UCServer
     uses for its Integration in Microsoft Teams, as the vendor steps "Register the app", "Add the redirect URIs"

@@ -1,13 +1,14 @@
 #!/usr/bin/python
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: entra_app_info
 short_description: Read the Entra ID app of the ProCall Teams integration, its consent state and secrets
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Read-only view of the app registration used by the estos ProCall Integration in Microsoft Teams.
   - Returns its ids, the requested Microsoft Graph permissions by name, its service principal, which requested
