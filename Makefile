@@ -15,14 +15,14 @@ export PYTHONPATH := $(COLLECTIONS):$(CURDIR)
 # themselves must pass with any distribution (`--dist load` too).
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: help venv collection-link test lint ruff yamllint ansible-lint sanity units demo compat sanity-compat emulator build clean
+.PHONY: help venv collection-link test lint ruff yamllint ansible-lint sanity units demo compat sanity-compat galaxy-import emulator build clean
 
 help:
 	@echo "make demo   - onboarding + secret rotation against the Graph emulator and simulated UCServer hosts"
 	@echo "make test   - every check: ruff, yamllint, ansible-lint, ansible-test sanity, pytest"
 	@echo "make compat - the support matrix: unit tests + the verified demo flow on every ansible-core 2.16-2.20"
 	@echo "              (one venv per version under .build/compat; COMPAT_CELLS=2.16,2.20 picks some)"
-	@echo "make lint | sanity | sanity-compat | units | build | emulator"
+	@echo "make lint | sanity | sanity-compat | galaxy-import | units | build | emulator"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt tests/compat/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ compat: venv collection-link
 # each ansible-test version builds its own tool venvs, minutes on a 2-core machine).
 sanity-compat: venv collection-link
 	$(PYTHON) hack/compat.py --main-python $(CURDIR)/$(BIN)/python --cells 2.16,2.20 --units-only --sanity 2.16,2.20
+
+# galaxy-importer (Galaxy's and Automation Hub's upload check) on the built artifact, in its own
+# venv under .build/ (it pins its own ansible-core and ansible-lint): 0 errors or it fails.
+galaxy-import: venv
+	PATH=$(CURDIR)/$(BIN):$$PATH hack/galaxy-import.sh
 
 emulator: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tests.emulator $(EMULATOR_ARGS)

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Record what happened to one host in onboard / rotate_secret (``_run_outcome.host_outcome``,
 ``failed_outcome`` when ``failed_task`` is given). The answer's ``outcome`` is the host's row
 of the summary and of the JSON report."""

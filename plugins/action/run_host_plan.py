@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The next step of one host in onboard / rotate_secret (``_run_outcome.plan_*``).
 
 ``step: start`` (before the host is touched), ``secret`` (after reading it: which

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Pick the one host of the play that talks to Graph for an app (``_run_outcome.elect_leaders``).
 
 ``by: app`` groups the hosts by the app registration they should get (tenant and unique name,

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The end of a run: every targeted host's outcome as printed lines, JSON (and CSV for status),
 and the sentence that fails the run (``_run_outcome.summary_report``, ``_run_status.status_report``).
 

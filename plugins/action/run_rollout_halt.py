@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """After a batch of rotate_secret: does the rollout stop (``_run_outcome.rollout_halt``)?"""
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Classify one host for the status playbook (``_run_status.status_row``).
 
 The deployed secret comes in as a no_log option and is only compared by its hint; the answer's

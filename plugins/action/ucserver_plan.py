@@ -1,4 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Decide what the ``ucserver`` role does on a host, and report it (controller only).
 
 Thin: the decisions are in ``module_utils/_ucserver_plan.py``. Returns a module-shaped result:

@@ -1,4 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Check the ``ucserver`` role's input before the host is touched (controller only).
 
 Thin: the rules are in ``module_utils/_ucserver_input.py``. Optional inputs arrive omitted

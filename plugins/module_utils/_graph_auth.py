@@ -1,5 +1,6 @@
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Signing in to Microsoft Graph: msal for secrets, certificates and managed identities, or a given token.
 
 For internal collection use only: the interface may change without notice.

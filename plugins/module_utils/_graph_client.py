@@ -6,7 +6,7 @@
 For internal collection use only: the interface may change without notice.
 
 Every Graph call of every module goes through :class:`GraphClient` so retries, the bounded
-wait, paging, TLS settings and error sentences are the same everywhere (docs/dev/contracts.md).
+wait, paging, TLS settings and error sentences are the same everywhere.
 The parts live in their own files: errors (``_graph_errors``), settings and credentials
 (``_graph_settings``), the transport with the one retry budget (``_graph_transport``), the
 token cache (``_token_cache``).
@@ -50,7 +50,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._token_cache impor
 if HAS_REQUESTS:
     import requests
 
-# The modules import the whole Graph surface from here (docs/dev/contracts.md).
+# The modules import the whole Graph surface from here.
 __all__ = [
     "HAS_MSAL",
     "HAS_REQUESTS",
@@ -74,7 +74,7 @@ def odata_quote(value):
 
 
 class GraphClient:
-    """One Graph connection of one module run (see docs/dev/contracts.md)."""
+    """One Graph connection of one module run."""
 
     def __init__(self, params, warn=None, sleep=None, session=None):
         self.settings = GraphSettings(params)

@@ -1,5 +1,6 @@
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The errors of the Graph stack and the one place that words them (and a missing permission).
 
 For internal collection use only: the interface may change without notice.

@@ -2,6 +2,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Documentation only: the work is done by the action plugin of the same name, on the controller.
 
 from __future__ import annotations
