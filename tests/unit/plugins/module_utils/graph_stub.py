@@ -8,7 +8,6 @@ refuses http:// authorities (reference/tooling.md). Bound to 127.0.0.1, stopped 
 from __future__ import annotations
 
 import base64
-import datetime
 import http.server
 import json
 import re
@@ -17,10 +16,7 @@ import ssl
 import threading
 import time
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from tests.emulator.certs import write_server_certificates
 
 DROP = "drop"
 
@@ -33,42 +29,10 @@ def make_jwt(claims):
 
 
 def make_ca_and_cert(tmp_path):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "graph-stub test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    import ipaddress
-
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_path = tmp_path / "ca.pem"
-    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    chain = tmp_path / "server.pem"
-    chain.write_bytes(
-        cert.public_bytes(serialization.Encoding.PEM)
-        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return str(ca_path), str(chain)
+    """A CA and a 127.0.0.1 server certificate: the emulator's, whose key identifiers pass the
+    strict chain checks of Python 3.13's ssl module (VERIFY_X509_STRICT)."""
+    ca_path, cert_path, key_path = write_server_certificates(tmp_path)
+    return str(ca_path), (str(cert_path), str(key_path))
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -117,7 +81,7 @@ class GraphStub:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.stub = self
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(chain)
+        ctx.load_cert_chain(*chain)
         self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.url = "https://127.0.0.1:%d" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
