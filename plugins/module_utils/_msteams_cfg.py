@@ -6,10 +6,10 @@
 For internal collection use only: the filter plugins in ``plugins/filter/msteams_cfg.py``
 expose these to the role. Nothing here does I/O, so every decision is unit-tested.
 
-Facts used (shared/seed/README.md, shared/reference/ucserver.md):
+Facts used (the vendor procedure, docs/vendor-procedure.md, and the vendor's support pages):
 - the vendor file: nine keys in a fixed order, flags as the integers 0/1, ``u8s...`` strings,
   3-space indented JSON with ``"key" : value``;
-- ``u8sTokenCache`` comes from a person's user consent (B8): a secret renewal must keep it;
+- ``u8sTokenCache`` comes from a person's user consent ("Commission in the admin GUI"): a secret renewal must keep it;
 - encoding is not documented: read UTF-8 with or without BOM, write UTF-8 without BOM.
 """
 
@@ -21,7 +21,7 @@ import codecs
 import json
 import re
 
-# Key order and defaults of the vendor's own file (seed/README.md, B5).
+# Key order and defaults of the vendor's own file ("Write msteams.cfg" in docs/vendor-procedure.md).
 VENDOR_KEYS = (
     "bEnabled",
     "bGetFromTeams",
@@ -192,11 +192,11 @@ def merge_cfg(
     force_reset=False,
     encoding="text",
 ):
-    """Decide the wanted msteams.cfg from the current one (DESIGN.md, Windows side).
+    """Decide the wanted msteams.cfg from the current one.
 
     Same tenant and client id -> keep everything, set the secret and the explicitly given keys.
     No file, a file that is not valid JSON, another app, or ``force_reset`` -> the vendor template
-    (``bEnabled`` 0, empty token cache) so an administrator commissions it in the GUI (B1, B8).
+    (``bEnabled`` 0, empty token cache) so an administrator commissions it in the GUI ("Commission in the admin GUI").
     ``changed`` compares values, not formatting: a file that only looks different is left alone,
     because rewriting it costs a service restart.
     """
