@@ -188,8 +188,8 @@ def test_outcome_of_a_start_only_and_of_a_converged_host():
     assert m.outcome(plan(converged(), file_acl="always"), {"acl": {"results": [OK]}})["changed"] is True
 
 
-def fail(p, steps, step, result=FAILED, no_log=False):
-    return m.outcome(p, steps, failure={"step": step, "result": result, "no_log": no_log})
+def fail(p, steps, step, result=None, no_log=False):
+    return m.outcome(p, steps, failure={"step": step, "result": FAILED if result is None else result, "no_log": no_log})
 
 
 RUNNING = {"changed": True, "state": "running"}
