@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: run_graph_auth
 author:
   - procall.msteams contributors (@procall-msteams)
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: The Graph auth and connection options of the current host, from its inventory variables
 description:
   - Returns a dictionary of the auth and connection options of the C(procall.msteams.graph) action group

@@ -274,7 +274,7 @@ def merge_cfg(
 
 
 def install_dir_from_binary_path(path):
-    """The folder of a service's executable, from ``Win32_Service.PathName`` (ucserver.md).
+    """The folder of a service's executable, from ``Win32_Service.PathName``.
 
     The path may be quoted and carry arguments: ``"C:\\Program Files\\estos\\UCServer\\eucsrv.exe" -service``.
     Returns '' when no executable path can be recognised.

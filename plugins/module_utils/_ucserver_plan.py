@@ -1,3 +1,4 @@
+# Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The ``ucserver`` role's decisions about one host, as pure functions.

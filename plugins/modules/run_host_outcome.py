@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: run_host_outcome
 short_description: Record the outcome of one UCServer host in onboard and rotate_secret
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Used by the playbooks of this collection, as the last step of a host, or in its C(rescue) with O(failed_task).
 author:

@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: run_host_plan
 short_description: Decide the next step of one UCServer host in onboard and rotate_secret
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Used by the playbooks of this collection, between the steps of one host.
   - V(start) before the host is touched (rollout halted, app registration failed or not created yet in check mode);

@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: run_leader
 short_description: Pick the one host of the play that talks to Microsoft Graph for an app registration
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Used by the playbooks of this collection. Among the hosts of the play (C(ansible_play_hosts), in inventory
     order) the first host of each app leads; the others reuse its registered result through C(hostvars).

@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: run_prepare
 short_description: Check a UCServer host's inventory variables and compute its settings for the playbooks
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Used by the playbooks C(procall.msteams.onboard), C(procall.msteams.rotate_secret) and
     C(procall.msteams.status); pass the host's inventory variables as options.

@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: run_report
 short_description: Summarize a playbook run as printed lines, JSON and CSV report and the failure sentence
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Used by the playbooks of this collection on C(localhost) after the per-host plays. Reads each targeted host's
     outcome through C(hostvars).

@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: run_rollout_halt
 short_description: Decide whether rotate_secret stops its rollout after a batch
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Used by C(procall.msteams.rotate_secret) after each batch (C(serial)), with C(run_once).
   - Halts when every host of the batch that was tried failed, or once O(max_failed_hosts) hosts of the play failed.

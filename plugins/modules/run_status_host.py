@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: run_status_host
 short_description: Classify one UCServer host for the status report
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Used by C(procall.msteams.status). Ties the deployed secret to one of the app's secrets (same hint, the host's
     own display name preferred), lists the host's problems and gives its state.
