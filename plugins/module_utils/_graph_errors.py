@@ -49,7 +49,12 @@ _PERMISSION_RULES = [
     (("POST", "PATCH", "DELETE"), re.compile(r"^/oauth2PermissionGrants"), GRANT_PERMISSION, CONSENT_ROLE_HINT),
     (("GET",), re.compile(r"^/oauth2PermissionGrants"), "Directory.Read.All", None),
     (("POST",), re.compile(r"^/applications/?$"), "AppRegistration.Create (or Application.ReadWrite.OwnedBy / Application.ReadWrite.All)", None),
-    (("POST", "DELETE"), re.compile(r"^/applications[^?]*/owners"), "Application.ReadWrite.All (Application.ReadWrite.OwnedBy cannot add other owners)", None),
+    (
+        ("POST", "DELETE"),
+        re.compile(r"^/applications[^?]*/owners"),
+        "Application.ReadWrite.All together with Directory.Read.All (Application.ReadWrite.OwnedBy cannot add other owners)",
+        None,
+    ),
     (
         ("POST", "PATCH", "DELETE", "PUT"),
         re.compile(r"^/(applications|servicePrincipals)"),

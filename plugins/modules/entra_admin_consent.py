@@ -93,7 +93,7 @@ seealso:
 EXAMPLES = r"""
 - name: Grant admin consent to what the app requests
   procall.msteams.entra_admin_consent:
-    unique_name: procall-teams
+    unique_name: procall-msteams
   module_defaults:
     group/procall.msteams.graph:
       tenant_id: "{{ entra_tenant_id }}"

@@ -100,13 +100,16 @@ options:
   owners:
     description:
       - Object IDs of users or service principals to add as owners of the app. Owners not listed are kept.
-      - Adding owners needs C(Application.ReadWrite.All).
+      - Adding owners needs C(Application.ReadWrite.All) together with C(Directory.Read.All)
+        (U(https://learn.microsoft.com/graph/api/application-post-owners)); C(Application.ReadWrite.OwnedBy) cannot add owners.
     type: list
     elements: str
   owner_automation_identity:
     description:
       - Make the automation identity (the service principal of O(client_id)) an owner of the app, so the scheduled
         secret rotation later needs only C(Application.ReadWrite.OwnedBy).
+      - Like O(owners), this needs C(Application.ReadWrite.All) together with C(Directory.Read.All), unless the automation
+        identity created the app with C(Application.ReadWrite.OwnedBy), which makes it the owner already.
     type: bool
     default: false
   notes:
@@ -142,7 +145,7 @@ EXAMPLES = r"""
   block:
     - name: Register the app
       procall.msteams.entra_app:
-        unique_name: procall-teams-integration
+        unique_name: procall-msteams
         display_name: ProCall Integration in Microsoft Teams
         owner_automation_identity: true
       register: procall_app
@@ -153,7 +156,7 @@ EXAMPLES = r"""
 
 - name: Add the optional help-page redirect and keep extra permissions someone added by hand
   procall.msteams.entra_app:
-    unique_name: procall-teams-integration
+    unique_name: procall-msteams
     display_name: ProCall Integration in Microsoft Teams
     redirect_uris:
       - http://localhost
@@ -165,7 +168,7 @@ EXAMPLES = r"""
 
 - name: Remove the app
   procall.msteams.entra_app:
-    unique_name: procall-teams-integration
+    unique_name: procall-msteams
     state: absent
 """
 
@@ -194,7 +197,7 @@ unique_name:
   description: The stable key of the app, if it has one.
   returned: success
   type: str
-  sample: procall-teams-integration
+  sample: procall-msteams
 sign_in_audience:
   description: Who may sign in.
   returned: state=present
@@ -254,6 +257,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._permissions impor
     merge_required_resource_access,
     resolve_permissions,
 )
+from ansible_collections.procall.msteams.plugins.module_utils._secrets import PERSONAL_AUDIENCES
 
 AUDIENCES = ["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"]
 
@@ -271,6 +275,10 @@ def plan_update(app, params, wanted_access, graph_sp, current_owners=None, wante
         body["displayName"] = params["display_name"]
     if tracker.add("sign_in_audience", app.get("signInAudience"), params["sign_in_audience"]):
         body["signInAudience"] = params["sign_in_audience"]
+        # Graph refuses a personal-account audience unless the app asks for v2 access tokens
+        # (https://learn.microsoft.com/graph/api/resources/apiapplication, requestedAccessTokenVersion).
+        if params["sign_in_audience"] in PERSONAL_AUDIENCES and (app.get("api") or {}).get("requestedAccessTokenVersion") != 2:
+            body["api"] = {"requestedAccessTokenVersion": 2}
     if tracker.add("redirect_uris", current_redirects(app), list(params["redirect_uris"]), unordered=True):
         body["publicClient"] = {"redirectUris": list(params["redirect_uris"])}
     current_access = app.get("requiredResourceAccess") or []

@@ -65,7 +65,7 @@ EXAMPLES = r"""
   block:
     - name: Read the app
       procall.msteams.entra_app_info:
-        unique_name: procall-teams-integration
+        unique_name: procall-msteams
       register: procall_app_info
 
     - name: Warn about secrets that expire within 30 days

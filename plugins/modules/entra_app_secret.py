@@ -150,7 +150,7 @@ EXAMPLES = r"""
   block:
     - name: Keep or renew the host's secret
       procall.msteams.entra_app_secret:
-        unique_name: procall-teams
+        unique_name: procall-msteams
         consumer: "{{ inventory_hostname }}"
         current_secret: "{{ ucserver_current_secret | default(omit) }}"
       delegate_to: localhost
@@ -166,7 +166,7 @@ EXAMPLES = r"""
 
     - name: Revoke this host's replaced secrets once the new one runs
       procall.msteams.entra_app_secret:
-        unique_name: procall-teams
+        unique_name: procall-msteams
         consumer: "{{ inventory_hostname }}"
         state: absent
         keep_key_ids: ["{{ teams_secret.key_id }}"]

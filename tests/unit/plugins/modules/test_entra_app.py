@@ -95,3 +95,17 @@ def test_consent_state():
     assert state["complete"] is False
     assert consent_state(requested, ["User.Read", "Presence.Read"], ["Presence.ReadWrite.All"])["complete"] is True
     assert consent_state(requested, None, ["Presence.ReadWrite.All"])["complete"] is None
+
+
+def test_switching_to_a_personal_account_audience_asks_for_v2_tokens():
+    # Graph refuses signInAudience PersonalMicrosoftAccount / AzureADandPersonalMicrosoftAccount
+    # unless api.requestedAccessTokenVersion is 2 (the emulator enforces it too).
+    personal = dict(PARAMS, sign_in_audience="AzureADandPersonalMicrosoftAccount")
+    _tracker, body, _owners, _names = plan_update(converged_app(), personal, WANTED, SP)
+    assert body["signInAudience"] == "AzureADandPersonalMicrosoftAccount"
+    assert body["api"] == {"requestedAccessTokenVersion": 2}
+    already_v2 = dict(converged_app(), api={"requestedAccessTokenVersion": 2})
+    _tracker, body, _owners, _names = plan_update(already_v2, personal, WANTED, SP)
+    assert "api" not in body
+    _tracker, body, _owners, _names = plan_update(converged_app(), dict(PARAMS, sign_in_audience="AzureADMultipleOrgs"), WANTED, SP)
+    assert "api" not in body
