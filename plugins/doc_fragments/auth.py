@@ -41,6 +41,22 @@ options:
       - Password of an encrypted private key in O(certificate) or O(certificate_path).
       - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PASSWORD) is used.
     type: str
+  federated_token_file:
+    description:
+      - Path of a file holding a token of an external identity provider that the automation identity trusts
+        through a federated identity credential (workload identity federation), for example the projected
+        service account token of a Kubernetes or OpenShift pod running AWX or Automation Platform jobs, or a CI
+        system's OIDC token. No secret or certificate of the automation identity is needed.
+      - The token is sent to Entra ID as client assertion and the file is read again for each token request,
+        so a token the platform rotates is picked up. Its issuer, subject and the audience
+        C(api://AzureADTokenExchange) must match a federated identity credential of the automation identity.
+      - Needs O(tenant_id) and O(client_id).
+      - If not set, the environment variable E(AZURE_FEDERATED_TOKEN_FILE) is used, together with E(AZURE_CLIENT_ID)
+        and E(AZURE_TENANT_ID) as the Azure workload identity webhook sets them and azure-identity reads them.
+      - The token cache (O(token_cache_path)) is not used with it (the token changes, so there is no stable key to
+        encrypt the cache with); each task makes one token request.
+      - Neither the file's content nor the token appears in output or errors.
+    type: path
   managed_identity:
     description:
       - Sign in with the managed identity of the Azure host the controller runs on.
@@ -123,8 +139,13 @@ options:
         Files no credential used for two days (for example of a rotated secret) are removed.
     type: str
 notes:
-  - Credential precedence when several are set (environment variables included) is O(access_token),
-    O(managed_identity), O(certificate)/O(certificate_path), then O(client_secret).
+  - Give exactly one credential as options (task arguments or C(module_defaults)) - O(client_secret),
+    O(certificate)/O(certificate_path), O(federated_token_file), O(managed_identity) or O(access_token); two of
+    them are an error naming both. A credential given as an option wins over credentials that only environment
+    variables supply.
+  - When no credential is given as an option, the environment's are taken in the order E(AZURE_ACCESS_TOKEN),
+    E(AZURE_CLIENT_CERTIFICATE_PATH), E(AZURE_CLIENT_SECRET), then E(AZURE_FEDERATED_TOKEN_FILE) (as azure-identity
+    prefers a configured secret or certificate over workload identity).
   - Proxies are taken from the usual E(HTTPS_PROXY) and E(NO_PROXY) environment variables.
   - An environment variable that is set but empty counts as unset (AWX injects empty credential fields).
   - Options that are malformed are an error naming the option and the expected shape, before any request;

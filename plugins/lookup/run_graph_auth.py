@@ -20,7 +20,7 @@ description:
   - The variables read are C(msteams_tenant_id), C(msteams_auth_client_id), C(msteams_auth_client_secret),
     C(msteams_auth_certificate_path), C(msteams_auth_certificate), C(msteams_auth_certificate_password),
     C(msteams_auth_managed_identity), C(msteams_auth_managed_identity_client_id), C(msteams_auth_access_token),
-    C(msteams_graph_cloud), C(msteams_graph_login_endpoint), C(msteams_graph_endpoint), C(msteams_graph_ca_path),
+    C(msteams_auth_federated_token_file), C(msteams_graph_cloud), C(msteams_graph_login_endpoint), C(msteams_graph_endpoint), C(msteams_graph_ca_path),
     C(msteams_graph_validate_certs), C(msteams_graph_timeout), C(msteams_graph_max_retry_wait),
     C(msteams_graph_token_cache_path).
 notes:

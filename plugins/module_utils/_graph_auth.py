@@ -1,7 +1,7 @@
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Signing in to Microsoft Graph: msal for secrets, certificates and managed identities, or a given token.
+"""Signing in to Microsoft Graph: msal for secrets, certificates, federated tokens and managed identities, or a given token.
 
 For internal collection use only: the interface may change without notice.
 
@@ -120,6 +120,9 @@ class GraphAuth:
         self._cache = self._cache if self._cache is not None else msal.SerializableTokenCache()
         if s.auth == "client_secret":
             credential = s.client_secret
+        elif s.auth == "federated":
+            # A callable: msal (>= 1.29) calls it for each token request, so a rotated file is re-read.
+            credential = {"client_assertion": s.read_federated_token}
         else:
             key_pem, thumbprint, cert_pem = s.certificate_parts()
             credential = {"private_key": key_pem, "thumbprint": thumbprint, "public_certificate": cert_pem}

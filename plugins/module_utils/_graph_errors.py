@@ -24,7 +24,12 @@ AADSTS_MEANINGS = {
     "90002": "the tenant does not exist: check tenant_id (a GUID or a verified domain) and cloud",
     "900023": "the tenant id is malformed: check tenant_id",
     "700027": "the certificate is not registered on the application or the assertion is invalid: check certificate",
-    "700024": "the client assertion is outside its validity window: check the controller's clock",
+    "700024": "the client assertion is outside its validity window: check the controller's clock, or that federated_token_file is kept fresh",
+    # Workload identity federation: the token in federated_token_file against the app's federatedIdentityCredentials.
+    "70021": "no federated identity credential of the application matches the federated token: compare its issuer, subject and audience",
+    "700211": "no federated identity credential of the application has the federated token's issuer: add one with that issuer",
+    "700212": "the federated token's audience is not the credential's: issue it for api://AzureADTokenExchange",
+    "700213": "no federated identity credential of the application has the federated token's subject: add one with that subject",
     "7000112": "the application is disabled in the tenant",
     "7000229": "the application has no service principal in the tenant (admin consent missing)",
     "500011": "the resource (Microsoft Graph) is not known in this tenant: check cloud / graph_endpoint",

@@ -23,7 +23,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._graph_client impo
     GraphClient,
     GraphError,
 )
-from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import CLOUDS, cloud_from_environment, validate_guid
+from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import CLOUDS, cloud_from_environment, keep_explicit_credential, validate_guid
 
 
 def env_fallback(*names):
@@ -47,6 +47,16 @@ def cloud_fallback():
     return value
 
 
+def _module_args():
+    """The module arguments as given (module_defaults included), before environment fallbacks."""
+    from ansible.module_utils import basic
+
+    try:
+        return dict(basic._load_params())  # cached by AnsibleModule: no second read of stdin
+    except Exception:  # noqa: BLE001 - without the raw arguments the documented precedence applies
+        return {}
+
+
 AUTH_ARGSPEC = dict(
     tenant_id=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT_ID", "AZURE_TENANT"])),
     client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
@@ -57,6 +67,8 @@ AUTH_ARGSPEC = dict(
     managed_identity=dict(type="str", default="none", choices=["none", "system", "user"]),
     managed_identity_client_id=dict(type="str"),
     access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_ACCESS_TOKEN"])),
+    # As azure-identity's WorkloadIdentityCredential reads it (with AZURE_CLIENT_ID and AZURE_TENANT_ID).
+    federated_token_file=dict(type="path", fallback=(env_fallback, ["AZURE_FEDERATED_TOKEN_FILE"])),
     cloud=dict(type="str", default="public", choices=list(CLOUDS), fallback=(cloud_fallback, [])),
     login_endpoint=dict(type="str"),
     graph_endpoint=dict(type="str"),
@@ -78,6 +90,11 @@ class GraphModule(AnsibleModule):
         kwargs["required_if"] = list(kwargs["required_if"]) + [("managed_identity", "user", ("managed_identity_client_id",))]
         super().__init__(argument_spec=spec, **kwargs)
         self._client = None
+        try:
+            # Exactly one credential kind as options; environment fallbacks only fill in when none is given.
+            self.params = keep_explicit_credential(_module_args(), self.params)
+        except GraphError as exc:
+            self.fail_graph(exc)
         if self.params.get("object_id"):
             # An id that goes into a URL must be a GUID (``?$top=1`` would change the request).
             try:

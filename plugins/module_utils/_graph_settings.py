@@ -101,6 +101,65 @@ def cloud_from_environment(environ=None):
     return None
 
 
+# The credential kinds of the automation identity and the options that give each; exactly one kind
+# may be given as options (module args or module_defaults), environment variables fill in only
+# when none is.
+CREDENTIAL_OPTIONS = (
+    ("access_token", ("access_token",)),
+    ("managed_identity", ("managed_identity", "managed_identity_client_id")),
+    ("certificate", ("certificate", "certificate_path", "certificate_password")),
+    ("client_secret", ("client_secret",)),
+    ("federated_token_file", ("federated_token_file",)),
+)
+# The assertion audience Entra expects from an external issuer (workload identity federation):
+# https://learn.microsoft.com/en-us/entra/workload-id/workload-identity-federation-create-trust
+FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
+
+
+def _given(value):
+    return value is not None and not (isinstance(value, str) and value.strip() == "")
+
+
+def credential_kinds(params):
+    """The credential kinds these options give, in precedence order (``managed_identity: none`` gives none)."""
+    kinds = []
+    for kind, options in CREDENTIAL_OPTIONS:
+        if kind == "managed_identity":
+            if (params.get("managed_identity") or "none") != "none":
+                kinds.append(kind)
+        elif kind == "certificate":
+            if _given(params.get("certificate")) or _given(params.get("certificate_path")):
+                kinds.append(kind)
+        elif any(_given(params.get(option)) for option in options):
+            kinds.append(kind)
+    return kinds
+
+
+def keep_explicit_credential(explicit_params, params):
+    """``params`` with only the credential kind the user gave as an option.
+
+    ``explicit_params`` are the module arguments before environment fallbacks. Two kinds there
+    are a GraphConfigError naming them; one kind wins over credentials that only the
+    environment supplies (AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE ...); with none the
+    environment's credentials follow the documented precedence.
+    """
+    explicit = credential_kinds(explicit_params)
+    if len(explicit) > 1:
+        raise GraphConfigError(
+            "Give exactly one credential for Microsoft Graph; these options give %s: keep one of them "
+            "(client_secret, certificate/certificate_path, federated_token_file, managed_identity or access_token)" % " and ".join(explicit)
+        )
+    if not explicit:
+        return params
+    kept = dict(params)
+    for kind, options in CREDENTIAL_OPTIONS:
+        if kind != explicit[0]:
+            for option in options:
+                if option in kept:
+                    kept[option] = "none" if option == "managed_identity" else None
+    return kept
+
+
 def _strip_slash(url):
     return url.rstrip("/") if url else url
 
@@ -135,6 +194,7 @@ class GraphSettings:
         self.managed_identity = p.get("managed_identity") or "none"
         self.managed_identity_client_id = p.get("managed_identity_client_id") or None
         self.access_token = p.get("access_token") or None
+        self.federated_token_file = p.get("federated_token_file") or None
         self.ca_path = p.get("ca_path") or None
         self.validate_certs = p.get("validate_certs", True) is not False
         self.timeout = number_option(p, "timeout", DEFAULT_TIMEOUT, 0, MAX_TIMEOUT)
@@ -145,7 +205,8 @@ class GraphSettings:
         self.token_cache_path = None if str(cache).strip().lower() in DISABLED_VALUES else os.path.expanduser(str(cache))
 
         # Precedence (env fallbacks make options appear that the user did not write, so they
-        # cannot be mutually exclusive in the argspec): token, managed identity, certificate, secret.
+        # cannot be mutually exclusive in the argspec; GraphModule refuses two kinds given as
+        # options): token, managed identity, certificate, secret, federated token file.
         if self.access_token:
             self.auth = "access_token"
         elif self.managed_identity != "none":
@@ -156,12 +217,18 @@ class GraphSettings:
             self.auth = "certificate"
         elif self.client_secret:
             self.auth = "client_secret"
+        elif self.federated_token_file:
+            self.auth = "federated"
+            self.federated_token_file = os.path.expanduser(self.federated_token_file)
+            # The token file rotates (about hourly on Kubernetes): no stable key to encrypt a file
+            # cache with, so msal's in-memory cache of the task is all there is.
+            self.token_cache_path = None
         else:
             raise GraphConfigError(
-                "No credential for Microsoft Graph: set client_secret, certificate_path or certificate, managed_identity, "
-                "or access_token (or the AZURE_CLIENT_SECRET / AZURE_ACCESS_TOKEN environment variables)"
+                "No credential for Microsoft Graph: set client_secret, certificate_path or certificate, federated_token_file, managed_identity, "
+                "or access_token (or the AZURE_CLIENT_SECRET / AZURE_FEDERATED_TOKEN_FILE / AZURE_ACCESS_TOKEN environment variables)"
             )
-        if self.auth in ("client_secret", "certificate"):
+        if self.auth in ("client_secret", "certificate", "federated"):
             validate_tenant_id(self.tenant_id)
             validate_client_id(self.client_id)
         elif self.tenant_id:
@@ -201,6 +268,26 @@ class GraphSettings:
         """What identifies (and encrypts the token cache of) this credential."""
         secret = self.client_secret if self.auth == "client_secret" else self.certificate_parts()[0]
         return "\n".join([self.login_endpoint, str(self.tenant_id), str(self.client_id), self.graph_endpoint, self.auth, secret])
+
+    def read_federated_token(self):
+        """The federated token (an OIDC JWT from the workload's issuer), read anew for each token request.
+
+        msal calls this for every request it sends, so a token file that the platform rotates
+        is picked up. The error names the file, never its content.
+        """
+        path = self.federated_token_file
+        try:
+            with open(path, encoding="utf-8") as handle:
+                token = handle.read().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise GraphConfigError(
+                "federated_token_file %s cannot be read (%s): point it at the projected service account token file "
+                "(AZURE_FEDERATED_TOKEN_FILE on Kubernetes with workload identity)" % (path, reason)
+            ) from None
+        if token.count(".") != 2:
+            raise GraphConfigError("federated_token_file %s holds no JWT (header.payload.signature): point it at the projected token file" % path)
+        return token
 
     def certificate_parts(self):
         if not hasattr(self, "_certificate_parts"):

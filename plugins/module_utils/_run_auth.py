@@ -29,6 +29,7 @@ AUTH_VARIABLES = (
     ("managed_identity", "msteams_auth_managed_identity"),
     ("managed_identity_client_id", "msteams_auth_managed_identity_client_id"),
     ("access_token", "msteams_auth_access_token"),
+    ("federated_token_file", "msteams_auth_federated_token_file"),
     ("cloud", "msteams_graph_cloud"),
     ("login_endpoint", "msteams_graph_login_endpoint"),
     ("graph_endpoint", "msteams_graph_endpoint"),

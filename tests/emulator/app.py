@@ -418,7 +418,7 @@ def create_app(store, keys: Keys) -> Flask:
             elif form.get("client_secret") is not None:
                 _check_secret(tenant, application, form["client_secret"], now)
             elif form.get("client_assertion") is not None:
-                _check_assertion(application, form, now)
+                _check_assertion(tenant, application, form, now)
             else:
                 raise EntraError(
                     401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."
@@ -515,14 +515,19 @@ def create_app(store, keys: Keys) -> Flask:
             f"for a secret added to app '{application['appId']}'.",
         )
 
-    def _check_assertion(application, form, now):
+    def _check_assertion(tenant, application, form, now):
         if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
             raise EntraError(400, "invalid_request", 50027, "Invalid client_assertion_type; expected urn:ietf:params:oauth:client-assertion-type:jwt-bearer.")
         assertion = form["client_assertion"]
         try:
             header = jwt.get_unverified_header(assertion)
+            unverified = jwt.decode(assertion, options={"verify_signature": False})
         except jwt.PyJWTError as exc:
             raise EntraError(400, "invalid_request", 50027, "JWT token is invalid or malformed.") from exc
+        if unverified.get("iss") != application["appId"]:
+            # Signed by another issuer, not by the app's own certificate: workload identity federation.
+            _check_federated_assertion(tenant, application, assertion, unverified)
+            return
         wanted = []
         for name in ("x5t", "x5t#S256"):
             if isinstance(header.get(name), str):
@@ -563,6 +568,64 @@ def create_app(store, keys: Keys) -> Flask:
             700027,
             "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.]",
         )
+
+    def _check_federated_assertion(tenant, application, assertion, unverified):
+        """An external issuer's token against the app's federatedIdentityCredentials.
+
+        The checks follow Entra's: issuer, signature (with the key the control API gave for the
+        issuer; without one only the claims are checked), time range, subject, audience.
+        https://learn.microsoft.com/en-us/entra/workload-id/workload-identity-federation
+        https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
+        The messages name issuer, subject and audience as Entra does, never the assertion itself.
+        """
+        issuer, subject = str(unverified.get("iss", "")), str(unverified.get("sub", ""))
+        audience = unverified.get("aud")
+        audiences = [str(a) for a in audience] if isinstance(audience, list) else [str(audience or "")]
+        records = [r for r in model.federated_identity_credentials(tenant, application) if r["issuer"] == issuer]
+        if not records:
+            raise EntraError(
+                400,
+                "invalid_request",
+                700211,
+                f"No matching federated identity record found for presented assertion issuer '{issuer}'. "
+                "Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+            )
+        key = tenant.get("federation_issuer_keys", {}).get(issuer)
+        options = {"verify_aud": False, "require": ["exp", "iss", "sub", "aud"]}
+        if key is None:
+            options.update(verify_signature=False, verify_exp=True, verify_nbf=True, verify_iat=True)
+        try:
+            # The issuer signs with its wall clock: exp/nbf are checked against real time (README "Clock").
+            jwt.decode(assertion, key, algorithms=["RS256", "PS256", "ES256"], options=options, leeway=300)
+        except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError) as exc:
+            raise EntraError(
+                400,
+                "invalid_client",
+                700024,
+                f"Client assertion is not within its valid time range. Current time: {iso(time.time())}, "
+                f"expiry time of assertion {iso(float(unverified.get('exp') or 0))}.",
+            ) from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise EntraError(400, "invalid_request", 50027, f"JWT token is invalid or malformed: the {exc.claim} claim is missing.") from exc
+        except jwt.PyJWTError as exc:
+            raise EntraError(401, "invalid_client", 700027, "Client assertion contains an invalid signature.") from exc
+        records = [r for r in records if r["subject"] == subject]
+        if not records:
+            raise EntraError(
+                400,
+                "invalid_request",
+                700213,
+                f"No matching federated identity record found for presented assertion subject '{subject}'. "
+                "Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+            )
+        if not any(a in r["audiences"] for r in records for a in audiences):
+            raise EntraError(
+                400,
+                "invalid_request",
+                700212,
+                f"No matching federated identity record found for presented assertion audience '{', '.join(audiences)}'. "
+                "Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+            )
 
     def _roles_of(tenant, sp, now) -> list:
         graph_sp = tenant["servicePrincipals"][tenant["graph_sp_id"]]
@@ -911,6 +974,20 @@ def create_app(store, keys: Keys) -> Flask:
         cred = model.add_password(ctx.tenant, app_obj, _body(), ctx.now, store.faults.token_propagation_delay)
         return _json(dict({"@odata.context": _context_url("microsoft.graph.passwordCredential")}, **cred))
 
+    def add_federated_identity_credential(ctx, key):
+        # POST /applications/{id}/federatedIdentityCredentials (Application.ReadWrite.All or owner).
+        # Created this way the issuer's key is unknown: only the assertion's claims are checked.
+        app_obj = _app_for_write(ctx, key)
+        record = model.add_federated_identity_credential(ctx.tenant, app_obj, _body())
+        context = _context_url(f"applications('{app_obj['id']}')/federatedIdentityCredentials/$entity")
+        return _json(dict({"@odata.context": context}, **record), 201)
+
+    def list_federated_identity_credentials(ctx, key):
+        _require(ctx, READ_APPS)
+        app_obj = _app_for_read(ctx, key)
+        context = _context_url(f"applications('{app_obj['id']}')/federatedIdentityCredentials")
+        return _json({"@odata.context": context, "value": list(model.federated_identity_credentials(ctx.tenant, app_obj))})
+
     def remove_password(ctx, key):
         app_obj = _app_for_write(ctx, key)
         model.remove_password(ctx.tenant, app_obj, _body())
@@ -1142,6 +1219,8 @@ def create_app(store, keys: Keys) -> Flask:
         ("POST", r"/applications", create_application),
         ("POST", rf"/applications{key_re}/addPassword", add_password),
         ("POST", rf"/applications{key_re}/removePassword", remove_password),
+        ("POST", rf"/applications{key_re}/federatedIdentityCredentials", add_federated_identity_credential),
+        ("GET", rf"/applications{key_re}/federatedIdentityCredentials", list_federated_identity_credentials),
         ("GET", rf"/applications{key_re}/owners", list_owners),
         ("POST", rf"/applications{key_re}/owners/\$ref", add_owner),
         ("DELETE", rf"/applications{key_re}/owners/([^/]+)/\$ref", remove_owner),

@@ -191,6 +191,16 @@ class EmulatorClient(_Base):
             identity["certificate_path"] = str(path)
         return identity
 
+    def add_federated_identity_credential(
+        self, tenant_id: str, app: str, issuer: str, subject: str, audiences=("api://AzureADTokenExchange",), name: str = "workload", issuer_public_key_pem=None
+    ) -> dict:
+        """A federatedIdentityCredential on ``app`` (object id or appId); with the issuer's public key (PEM) the
+        emulator verifies the assertion's signature, without it only its claims (README "Workload identity federation")."""
+        body = {"name": name, "issuer": issuer, "subject": subject, "audiences": list(audiences)}
+        if issuer_public_key_pem is not None:
+            body["issuer_public_key_pem"] = issuer_public_key_pem
+        return self._call("POST", f"/_emulator/tenants/{tenant_id}/applications/{app}/federated-identity-credentials", body)
+
     def add_managed_identity(self, tenant_id: str, roles=(), user_assigned: bool = False, display_name: str | None = None) -> dict:
         """A managed identity (service principal, no app) holding these Graph application permissions.
 

@@ -61,8 +61,8 @@ def register(app, store, as_json):
         data = body()
         roles = list(data.get("roles") or [])
         credential = data.get("credential", "secret")
-        if credential not in ("secret", "certificate"):
-            raise GraphError(400, "Request_BadRequest", "credential must be 'secret' or 'certificate'.")
+        if credential not in ("secret", "certificate", "federated"):
+            raise GraphError(400, "Request_BadRequest", "credential must be 'secret', 'certificate' or 'federated'.")
         unknown = sorted(set(roles) - set(graph_seed.ALL_APP_ROLES))
         if unknown:
             raise GraphError(400, "Request_BadRequest", f"Unknown Graph application permissions: {', '.join(unknown)}.")
@@ -94,6 +94,25 @@ def register(app, store, as_json):
             result.update({"client_id": app_obj["appId"], "object_id": app_obj["id"], "service_principal_id": sp["id"], "tenant_id": tenant_id})
         store.save()
         return as_json(result, 201)
+
+    @app.post("/_emulator/tenants/<tenant_id>/applications/<app_key>/federated-identity-credentials")
+    def add_federated_identity_credential(tenant_id, app_key):
+        """A federatedIdentityCredential on an app (by object id or appId), and the issuer's signing key.
+
+        ``issuer_public_key_pem`` (emulator-only) is the key the emulator verifies the issuer's
+        assertions with; without it only the claims of the assertion are checked (README).
+        """
+        data = body()
+        with store.lock:
+            tenant = tenant_of(tenant_id)
+            application = tenant["applications"].get(app_key) or next((a for a in tenant["applications"].values() if a["appId"] == app_key), None)
+            if application is None:
+                raise GraphError(404, "Request_ResourceNotFound", f"Application '{app_key}' does not exist.")
+            record = model.add_federated_identity_credential(tenant, application, data)
+            if data.get("issuer_public_key_pem"):
+                tenant.setdefault("federation_issuer_keys", {})[record["issuer"]] = data["issuer_public_key_pem"]
+        store.save()
+        return as_json(record, 201)
 
     @app.post("/_emulator/tenants/<tenant_id>/managed-identities")
     def add_managed_identity(tenant_id):

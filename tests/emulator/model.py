@@ -739,6 +739,40 @@ def remove_password(tenant: dict, app: dict, body: dict):
     tenant["secrets"].pop(key_id, None)
 
 
+# https://learn.microsoft.com/en-us/graph/api/resources/federatedidentitycredential
+FEDERATED_CREDENTIAL_SCHEMA = {"name": str, "issuer": str, "subject": str, "audiences": [str], "description": OPT_STR}
+FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
+
+
+def add_federated_identity_credential(tenant: dict, app: dict, body: dict) -> dict:
+    """A federatedIdentityCredential of ``app`` (held beside the app, keyed by its object id)."""
+    spec = {k: v for k, v in (body or {}).items() if k in FEDERATED_CREDENTIAL_SCHEMA}
+    validate(spec, FEDERATED_CREDENTIAL_SCHEMA, "FederatedIdentityCredential")
+    for prop in ("name", "issuer", "subject"):
+        if not spec.get(prop):
+            raise bad_request(f"Property '{prop}' is required.")
+    audiences = spec.get("audiences") or [FEDERATED_AUDIENCE]
+    if len(audiences) != 1:
+        raise bad_request("Property 'audiences' must hold exactly one value.")
+    records = tenant.setdefault("federated_identity_credentials", {}).setdefault(app["id"], [])
+    if any(r["name"] == spec["name"] for r in records):
+        raise bad_request(f"FederatedIdentityCredential with name {spec['name']} already exists.")
+    record = {
+        "id": new_id(),
+        "name": spec["name"],
+        "issuer": spec["issuer"],
+        "subject": spec["subject"],
+        "audiences": audiences,
+        "description": spec.get("description"),
+    }
+    records.append(record)
+    return record
+
+
+def federated_identity_credentials(tenant: dict, app: dict) -> list:
+    return tenant.get("federated_identity_credentials", {}).get(app["id"], [])
+
+
 def service_principal_for(tenant: dict, app_id: str) -> dict | None:
     return next((sp for sp in tenant["servicePrincipals"].values() if sp["appId"] == app_id), None)
 
@@ -816,6 +850,7 @@ def delete_application(tenant: dict, app_id: str):
     """Deleting an app also deletes its service principal in the home tenant (as Entra does)."""
     app = tenant["applications"].pop(app_id)
     tenant["owners"].pop(app_id, None)
+    tenant.get("federated_identity_credentials", {}).pop(app_id, None)
     for cred in app["passwordCredentials"]:
         tenant["secrets"].pop(cred["keyId"], None)
     sp = service_principal_for(tenant, app["appId"])

@@ -96,7 +96,25 @@ def _clean_azure_env(monkeypatch):
             monkeypatch.delenv(name)
 
 
-@pytest.mark.parametrize("credential", ["secret", "certificate"])
+def _federated_token_file(emulator, tenant, identity, tmp_path):
+    """A federated identity credential on the identity and a token of its issuer in a file."""
+    import time
+
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    issuer, subject = "https://oidc.cluster.example.test/", "system:serviceaccount:awx:default"
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    emulator.add_federated_identity_credential(tenant, identity["client_id"], issuer, subject, issuer_public_key_pem=public)
+    now = int(time.time())
+    path = tmp_path / "azure-identity-token"
+    path.write_text(jwt.encode({"iss": issuer, "sub": subject, "aud": "api://AzureADTokenExchange", "iat": now, "nbf": now, "exp": now + 3600}, key, "RS256"))
+    return path
+
+
+@pytest.mark.parametrize("credential", ["secret", "certificate", "federated"])
 def test_module_runs_with_the_environment_awx_injects(credential, graph_emulator, tmp_path, monkeypatch):
     """entra_app_info logs in with nothing but the AZURE_* variables AWX injects for our credential
     types; only the emulator's hosts and CA are given as options (a real tenant needs neither)."""
@@ -107,6 +125,9 @@ def test_module_runs_with_the_environment_awx_injects(credential, graph_emulator
     inputs = {"tenant_id": tenant, "client_id": identity["client_id"]}  # no cloud: the settings example may omit it
     if credential == "secret":
         kind, inputs["client_secret"] = "client_secret", identity["client_secret"]
+    elif credential == "federated":
+        # The job pod's projected token, as a Kubernetes/OpenShift container group mounts it.
+        kind, inputs["token_file"] = "federated", str(_federated_token_file(graph_emulator, tenant, identity, tmp_path))
     else:
         kind, inputs["certificate"] = "certificate", identity["private_key_pem"] + identity["certificate_pem"]
     ctype = credential_types()[kind]

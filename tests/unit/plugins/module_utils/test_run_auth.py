@@ -35,3 +35,10 @@ def test_unset_and_null_variables_are_left_out_not_rendered_empty():
 def test_false_and_empty_values_are_kept():
     options = auth.graph_auth_options({"msteams_graph_validate_certs": False, "msteams_graph_token_cache_path": ""})
     assert options == {"validate_certs": False, "token_cache_path": ""}
+
+
+def test_the_federated_token_file_reaches_the_module():
+    options = auth.graph_auth_options(
+        {"msteams_auth_client_id": "c", "msteams_auth_federated_token_file": "/var/run/secrets/azure/tokens/azure-identity-token"}
+    )
+    assert options == {"client_id": "c", "federated_token_file": "/var/run/secrets/azure/tokens/azure-identity-token"}
