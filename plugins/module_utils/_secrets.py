@@ -209,3 +209,48 @@ def policy_max_lifetime_days(policies):
                     if days is not None:
                         found.append(days)
     return min(found) if found else None
+
+
+def _field(credential, graph_key, public_key):
+    """A credential field in Graph form (``displayName``) or as modules return it (``display_name``)."""
+    value = credential.get(graph_key)
+    return credential.get(public_key) if value is None else value
+
+
+def secret_consumer(display_name, name_prefix=DEFAULT_NAME_PREFIX):
+    """The consumer a per-consumer secret belongs to (``procall-msteams: ucs1`` -> ``ucs1``), or None
+    for the shared secret (the prefix alone) and for secrets this collection did not name."""
+    lead = (name_prefix or DEFAULT_NAME_PREFIX).strip() + NAME_SEPARATOR
+    name = display_name or ""
+    if not name.startswith(lead):
+        return None
+    consumer = name[len(lead) :].strip()
+    return consumer or None
+
+
+def orphan_secrets(app_password_credentials, inventory_consumer_names, name_prefix=DEFAULT_NAME_PREFIX):
+    """The app's per-consumer secrets whose consumer is no inventory host, soonest end date first.
+
+    Orphans are left behind by renamed, replaced or removed hosts: ``entra_app_secret`` names a
+    host's secret ``<prefix>: <inventory_hostname>``, so a secret with that form whose consumer is
+    not in ``inventory_consumer_names`` has no host that holds or rotates it. Never orphans: the
+    shared secret (the prefix alone) and any secret with another name (made by hand or by another
+    tool), because nothing here can know whether someone uses them.
+
+    ``app_password_credentials``: ``passwordCredentials`` as Graph returns them (``keyId``,
+    ``displayName``, ``endDateTime``) or as ``entra_app_info`` returns ``secrets`` (``key_id``,
+    ``display_name``, ``end_date``); the credentials come back unchanged. Consumer names compare
+    exactly after stripping blanks (inventory host names are case-sensitive).
+    """
+    known = set(str(name).strip() for name in inventory_consumer_names or [] if name is not None)
+    orphans = []
+    for credential in app_password_credentials or []:
+        consumer = secret_consumer(_field(credential, "displayName", "display_name"), name_prefix)
+        if consumer is not None and consumer not in known:
+            orphans.append(credential)
+
+    def _end(credential):
+        end = parse_graph_datetime(_field(credential, "endDateTime", "end_date"))
+        return (end is None, end or datetime.datetime.min.replace(tzinfo=UTC))
+
+    return sorted(orphans, key=_end)

@@ -160,3 +160,47 @@ def test_policy_max_lifetime_smallest_enabled():
     off = {"restrictions": {"passwordCredentials": [{"restrictionType": "passwordLifetime", "maxLifetime": "P10D", "state": "disabled"}]}}
     assert s.policy_max_lifetime_days([tenant, app, off]) == 90
     assert s.policy_max_lifetime_days([{"restrictions": {"passwordCredentials": [{"restrictionType": "passwordAddition"}]}}]) is None
+
+
+def test_secret_consumer_of_display_names():
+    assert s.secret_consumer("procall-msteams: ucs1") == "ucs1"
+    assert s.secret_consumer("acme: ucs1", "acme") == "ucs1"
+    assert s.secret_consumer("procall-msteams") is None
+    assert s.secret_consumer("procall-msteams: ") is None
+    assert s.secret_consumer("hand made") is None
+    assert s.secret_consumer(None) is None
+    assert s.secret_consumer("procall-msteamsX: ucs1") is None
+
+
+def test_orphans_are_per_consumer_secrets_of_no_inventory_host():
+    creds = [
+        cred("k1", UCS1, 100),
+        cred("k2", UCS2, 50),
+        cred("k3", "procall-msteams: old-ucs", 20),
+        cred("k4", "procall-msteams: gone", 5),
+        cred("k5", "procall-msteams", 10),
+        cred("k6", "made by hand", 1),
+    ]
+    orphans = s.orphan_secrets(creds, ["ucs1", "ucs2"])
+    assert [c["keyId"] for c in orphans] == ["k4", "k3"]
+    assert orphans[0] is creds[3]
+
+
+def test_orphans_with_public_fields_and_own_prefix():
+    creds = [
+        {"key_id": "a", "display_name": "acme: ucs1", "end_date": "2026-03-01T00:00:00Z"},
+        {"key_id": "b", "display_name": "acme: ucs9", "end_date": "2026-02-01T00:00:00Z"},
+        {"key_id": "c", "display_name": "procall-msteams: ucs9", "end_date": "2026-02-01T00:00:00Z"},
+    ]
+    assert [c["key_id"] for c in s.orphan_secrets(creds, [" ucs1 "], "acme")] == ["b"]
+
+
+def test_orphans_none_when_every_consumer_is_in_the_inventory_or_no_secrets():
+    assert s.orphan_secrets([cred("k1", UCS1, 3)], ["ucs1"]) == []
+    assert s.orphan_secrets(None, ["ucs1"]) == []
+    assert [c["keyId"] for c in s.orphan_secrets([cred("k1", UCS1, 3)], None)] == ["k1"]
+
+
+def test_orphans_host_names_are_case_sensitive_and_missing_end_dates_last():
+    creds = [{"keyId": "x", "displayName": "procall-msteams: UCS1"}, cred("y", "procall-msteams: z", 2)]
+    assert [c["keyId"] for c in s.orphan_secrets(creds, ["ucs1"])] == ["y", "x"]
