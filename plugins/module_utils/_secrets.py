@@ -45,11 +45,42 @@ def secret_display_name(prefix, consumer=None):
 
 
 def days_left(credential, now):
-    """Whole days until ``endDateTime`` (negative once expired; floor, like a calendar)."""
+    """Whole days until ``endDateTime``, rounded UP (0 or negative once expired).
+
+    Rounded up so that ``days_left > rotate_before_days`` is exactly "more than rotate_before_days
+    days of validity remain": a secret just created with ``validity_days`` reads ``validity_days``
+    (not one less), so every allowed pair (``rotate_before_days < validity_days``) keeps the new
+    secret on the next run, and ``days_left <= 0`` is exactly "expired".
+    """
     end = parse_graph_datetime(credential.get("endDateTime"))
     if end is None:
         return None
-    return int((end - now).total_seconds() // 86400)
+    return -int((now - end).total_seconds() // 86400)
+
+
+# Client secrets can be valid up to 2 years in the Entra admin center, longer through Graph
+# (https://learn.microsoft.com/en-us/graph/api/application-addpassword, endDateTime); 10 years
+# is this collection's bound against typos.
+MAX_VALIDITY_DAYS = 3650
+
+
+def rotation_settings_error(rotate_before_days, validity_days, rotate_name="rotate_before_days", validity_name="validity_days"):
+    """The sentence that refuses a rotate-before / validity pair, or None when the pair converges.
+
+    A secret is renewed once it has ``rotate_before_days`` or fewer days left and a new one has
+    ``validity_days`` left, so the pair converges (a rerun keeps the new secret) exactly when
+    0 <= rotate_before_days < validity_days <= MAX_VALIDITY_DAYS. The names are those the user set
+    (playbook variables or module options).
+    """
+    if not 1 <= validity_days <= MAX_VALIDITY_DAYS:
+        return "%s must be a whole number of days from 1 to %d, not %d." % (validity_name, MAX_VALIDITY_DAYS, validity_days)
+    if not 0 <= rotate_before_days < validity_days:
+        return (
+            "%s (%d) must be at least 0 and smaller than %s (%d): a secret is renewed once it has %s or fewer days left, "
+            "so otherwise every new secret would be due at once and every run would rotate it."
+            % (rotate_name, rotate_before_days, validity_name, validity_days, rotate_name)
+        )
+    return None
 
 
 def consumer_credentials(credentials, name):
