@@ -124,8 +124,9 @@ consent:
     - Admin consent state of the requested Microsoft Graph permissions.
     - C(granted) and C(missing) per kind; null when the automation identity may not read that part.
     - C(complete) is true when every requested permission is granted.
-    - C(not_checked) lists, one sentence each, what the automation identity's token does not allow to read, with the
-      permission that would (for example V(admin consent of the delegated permissions not checked: needs Directory.Read.All)
+    - >-
+      C(not_checked) lists, one sentence each, what the automation identity's token does not allow to read, with the
+      permission that would allow it (for example V(admin consent of the delegated permissions not checked: needs Directory.Read.All)
       for an identity with C(Application.ReadWrite.OwnedBy) only). That part is not requested at all, so the run
       gets no 403 and prints no warning.
   returned: exists
