@@ -46,7 +46,8 @@ INFO = app_info(
 )
 
 
-def outcome(host, deployed, info=INFO, inventory=("ucs1", "ucs2"), **cur):
+def outcome(host, deployed, info=None, inventory=("ucs1", "ucs2"), **cur):
+    info = INFO if info is None else info
     row = st.status_row(host, current(**cur), info, deployed, TENANT)
     row["app_notes"] = st.app_notes(info, list(inventory), "contoso")
     return row
