@@ -110,3 +110,28 @@ def test_report_lists_the_targeted_hosts_in_inventory_order():
     assert result["fail_msg"].startswith("1 host(s) failed: c.")
     status = run(run_report, {"run": "status"}, {"hostvars": hostvars, "groups": {"all": ["a", "c"]}})
     assert status["csv"].splitlines()[0].startswith("host,tenant,") and status["rows"][1]["status"] == "broken"
+
+
+def test_status_host_judges_orphans_against_the_whole_inventory():
+    secrets = [
+        {"key_id": "k", "hint": "abc", "display_name": "procall-msteams: ucs1", "days_left": 90},
+        {"key_id": "o", "hint": "zzz", "display_name": "procall-msteams: ucs-gone", "days_left": 12},
+        {"key_id": "l", "hint": "yyy", "display_name": "procall-msteams: ucs2", "days_left": 50},
+    ]
+    args = {
+        "settings": prepared(),
+        "current": {"client_id": APP, "config_present": True, "service_state": "running"},
+        "app_info": {"exists": True, "secrets": secrets, "consent": {"not_checked": ["x not checked: needs Directory.Read.All"]}},
+        "deployed_secret": "abc-the-deployed-value",
+    }
+    # ucs2 is outside this run (--limit) but in the inventory: its secret is no orphan.
+    result = run(run_status_host, args, {"inventory_hostname": "ucs1", "groups": {"all": ["ucs1", "ucs2"]}})
+    notes = result["outcome"]["app_notes"]
+    assert [(o["consumer"], o["key_id"], o["days_left"]) for o in notes["orphans"]] == [("ucs-gone", "o", 12)]
+    assert notes["not_checked"] == ["x not checked: needs Directory.Read.All"]
+    hostvars = {"ucs1": {"__msteams_prepared": prepared(), "__msteams_outcome": result}}
+    report = run(run_report, {"run": "status", "due_days": 20}, {"hostvars": hostvars, "groups": {"all": ["ucs1", "ucs2"]}})
+    assert "app_notes" not in report["rows"][0]
+    assert json.loads(report["json"])["orphans"][0]["key_id"] == "o"
+    assert "procall_msteams_status_last_run_timestamp_seconds " in report["prometheus"]
+    assert report["nagios_exit_code"] == 1 and ";21:;14:;;" in report["nagios_line"]
