@@ -182,7 +182,7 @@ def app_delete(opt_in, secrets, revoked_key_ids=(), failed_hosts=(), prefix=None
     Only on request, only when no run host failed, and only when no unexpired secret of the
     app remains after this run's revocations (in check mode: the ones it would revoke), so a
     host outside the run that still uses the app keeps it. Entra ID keeps a deleted app
-    restorable for 30 days (https://learn.microsoft.com/en-us/entra/identity/enterprise-apps/delete-recover-faq).
+    restorable for 30 days (https://learn.microsoft.com/graph/api/application-delete).
     """
     if not to_bool(opt_in, DELETE_APP_VARIABLE):
         reason = "the app registration is left (set %s: true to delete it once no secret remains)" % DELETE_APP_VARIABLE

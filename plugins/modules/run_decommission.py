@@ -10,7 +10,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: run_decommission
 short_description: The decisions of the decommission playbook and of the prune switch of rotate_secret
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Used by C(procall.msteams.decommission) and C(procall.msteams.rotate_secret) (C(msteams_prune)). Each O(step)
     is one decision; none contacts a host or Graph, none returns a secret.
