@@ -5,7 +5,8 @@
 """Classify one host for the status playbook (``_run_status.status_row``).
 
 The deployed secret comes in as a no_log option and is only compared by its hint; the answer's
-``outcome`` (the host's row) never holds it.
+``outcome`` (the host's row) never holds it. ``outcome.app_notes`` carries what the report says
+once per app (orphaned secrets, what was not checked); ``run_report`` takes it out of the rows.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from ansible_collections.procall.msteams.plugins.module_utils._run_status import (
     DEFAULT_DUE_DAYS,
     DEFAULT_MIN_DAYS,
+    app_notes,
+    status_key,
     status_row,
     unread_row,
 )
@@ -45,4 +48,9 @@ class ActionModule(RunAction):
             args["min_days"],
             args["due_days"],
         )
+        if status_key(settings.get("tenant_id"), args["current"]) and args["app_info"] is not None:
+            # Orphans are judged against the whole inventory (groups.all), not the hosts of
+            # this run, so a --limit run never calls a host's secret an orphan.
+            inventory_hosts = (task_vars.get("groups") or {}).get("all") or []
+            row["app_notes"] = app_notes(args["app_info"], inventory_hosts, settings.get("tenant"))
         return {"outcome": row}

@@ -35,6 +35,24 @@ from ansible_collections.procall.msteams.plugins.module_utils._permissions impor
 GRANT_PERMISSION_ALTERNATIVES = (GRANT_PERMISSION, "Directory.ReadWrite.All")
 ASSIGNMENT_PERMISSION_ALTERNATIVES = (ASSIGNMENT_PERMISSION,)
 
+# Application permissions that let an app-only token READ the consent, least privileged first:
+# GET /oauth2PermissionGrants (https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-list)
+# and GET /servicePrincipals/{id}/appRoleAssignments
+# (https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list-approleassignments), which
+# Application.ReadWrite.OwnedBy also reads, as it reads every service principal.
+CONSENT_READ_PERMISSIONS = {
+    "delegated": ("Directory.Read.All", GRANT_PERMISSION, "Directory.ReadWrite.All"),
+    "application": (
+        "Application.Read.All",
+        "Application.ReadWrite.OwnedBy",
+        "Application.ReadWrite.All",
+        ASSIGNMENT_PERMISSION,
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ),
+}
+CONSENT_KIND_TITLES = {"delegated": "admin consent of the delegated permissions", "application": "admin consent of the application permissions"}
+
 # A user-facing sentence (unknown permission name, unresolvable requested id): the resolver's error.
 ConsentError = PermissionNameError
 
@@ -174,3 +192,23 @@ def missing_permissions(claims, need_grant, need_assignment):
 def missing_permission_message(missing):
     """The sentence for a caller that lacks consent permissions (the one wording, _graph_errors)."""
     return missing_permission_sentence(missing) + " " + CONSENT_ROLE_HINT + "."
+
+
+def unreadable_consent(claims):
+    """``{kind: permission}`` for each kind of consent an app-only token may not read, naming the
+    least privileged permission that would allow it; ``{}`` when it may read both, and for user
+    tokens (their rights come from directory roles, which only Graph can judge).
+
+    The documented rotation identity (Application.ReadWrite.OwnedBy only) cannot read the
+    delegated grants: the caller skips that request instead of collecting a 403 and a warning on
+    every scheduled run, and reports it once as not checked (``not_checked_sentence``).
+    """
+    if not claims or ("roles" not in claims and claims.get("idtyp") != "app"):
+        return {}
+    roles = set(claims.get("roles") or [])
+    return {kind: allowed[0] for kind, allowed in CONSENT_READ_PERMISSIONS.items() if not roles.intersection(allowed)}
+
+
+def not_checked_sentence(kind, permission):
+    """``admin consent of the delegated permissions not checked: needs Directory.Read.All``."""
+    return "%s not checked: needs %s" % (CONSENT_KIND_TITLES.get(kind, kind), permission)

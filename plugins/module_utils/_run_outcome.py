@@ -24,6 +24,8 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.procall.msteams.plugins.module_utils._secrets import rotation_settings_error
+
 DEFAULT_APP_UNIQUE_NAME = "procall-msteams"
 DEFAULT_ROTATE_BEFORE_DAYS = 30
 DEFAULT_VALIDITY_DAYS = 180
@@ -106,6 +108,10 @@ def host_settings(host, variables):
         validity = _whole_number(variables, "msteams_secret_validity_days", DEFAULT_VALIDITY_DAYS)
     except RunInputError as exc:
         settings.update(proceed=False, outcome=_failed("%s: %s" % (host, exc)))
+        return settings
+    rotation_error = rotation_settings_error(rotate_before, validity, "msteams_secret_rotate_before_days", "msteams_secret_validity_days")
+    if rotation_error:
+        settings.update(proceed=False, outcome=_failed("%s: %s" % (host, rotation_error)))
         return settings
     settings.update(
         proceed=True,

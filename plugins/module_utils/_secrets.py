@@ -45,11 +45,42 @@ def secret_display_name(prefix, consumer=None):
 
 
 def days_left(credential, now):
-    """Whole days until ``endDateTime`` (negative once expired; floor, like a calendar)."""
+    """Whole days until ``endDateTime``, rounded UP (0 or negative once expired).
+
+    Rounded up so that ``days_left > rotate_before_days`` is exactly "more than rotate_before_days
+    days of validity remain": a secret just created with ``validity_days`` reads ``validity_days``
+    (not one less), so every allowed pair (``rotate_before_days < validity_days``) keeps the new
+    secret on the next run, and ``days_left <= 0`` is exactly "expired".
+    """
     end = parse_graph_datetime(credential.get("endDateTime"))
     if end is None:
         return None
-    return int((end - now).total_seconds() // 86400)
+    return -int((now - end).total_seconds() // 86400)
+
+
+# Client secrets can be valid up to 2 years in the Entra admin center, longer through Graph
+# (https://learn.microsoft.com/en-us/graph/api/application-addpassword, endDateTime); 10 years
+# is this collection's bound against typos.
+MAX_VALIDITY_DAYS = 3650
+
+
+def rotation_settings_error(rotate_before_days, validity_days, rotate_name="rotate_before_days", validity_name="validity_days"):
+    """The sentence that refuses a rotate-before / validity pair, or None when the pair converges.
+
+    A secret is renewed once it has ``rotate_before_days`` or fewer days left and a new one has
+    ``validity_days`` left, so the pair converges (a rerun keeps the new secret) exactly when
+    0 <= rotate_before_days < validity_days <= MAX_VALIDITY_DAYS. The names are those the user set
+    (playbook variables or module options).
+    """
+    if not 1 <= validity_days <= MAX_VALIDITY_DAYS:
+        return "%s must be a whole number of days from 1 to %d, not %d." % (validity_name, MAX_VALIDITY_DAYS, validity_days)
+    if not 0 <= rotate_before_days < validity_days:
+        return (
+            "%s (%d) must be at least 0 and smaller than %s (%d): a secret is renewed once it has %s or fewer days left, "
+            "so otherwise every new secret would be due at once and every run would rotate it."
+            % (rotate_name, rotate_before_days, validity_name, validity_days, rotate_name)
+        )
+    return None
 
 
 def consumer_credentials(credentials, name):
@@ -209,3 +240,48 @@ def policy_max_lifetime_days(policies):
                     if days is not None:
                         found.append(days)
     return min(found) if found else None
+
+
+def _field(credential, graph_key, public_key):
+    """A credential field in Graph form (``displayName``) or as modules return it (``display_name``)."""
+    value = credential.get(graph_key)
+    return credential.get(public_key) if value is None else value
+
+
+def secret_consumer(display_name, name_prefix=DEFAULT_NAME_PREFIX):
+    """The consumer a per-consumer secret belongs to (``procall-msteams: ucs1`` -> ``ucs1``), or None
+    for the shared secret (the prefix alone) and for secrets this collection did not name."""
+    lead = (name_prefix or DEFAULT_NAME_PREFIX).strip() + NAME_SEPARATOR
+    name = display_name or ""
+    if not name.startswith(lead):
+        return None
+    consumer = name[len(lead) :].strip()
+    return consumer or None
+
+
+def orphan_secrets(app_password_credentials, inventory_consumer_names, name_prefix=DEFAULT_NAME_PREFIX):
+    """The app's per-consumer secrets whose consumer is no inventory host, soonest end date first.
+
+    Orphans are left behind by renamed, replaced or removed hosts: ``entra_app_secret`` names a
+    host's secret ``<prefix>: <inventory_hostname>``, so a secret with that form whose consumer is
+    not in ``inventory_consumer_names`` has no host that holds or rotates it. Never orphans: the
+    shared secret (the prefix alone) and any secret with another name (made by hand or by another
+    tool), because nothing here can know whether someone uses them.
+
+    ``app_password_credentials``: ``passwordCredentials`` as Graph returns them (``keyId``,
+    ``displayName``, ``endDateTime``) or as ``entra_app_info`` returns ``secrets`` (``key_id``,
+    ``display_name``, ``end_date``); the credentials come back unchanged. Consumer names compare
+    exactly after stripping blanks (inventory host names are case-sensitive).
+    """
+    known = set(str(name).strip() for name in inventory_consumer_names or [] if name is not None)
+    orphans = []
+    for credential in app_password_credentials or []:
+        consumer = secret_consumer(_field(credential, "displayName", "display_name"), name_prefix)
+        if consumer is not None and consumer not in known:
+            orphans.append(credential)
+
+    def _end(credential):
+        end = parse_graph_datetime(_field(credential, "endDateTime", "end_date"))
+        return (end is None, end or datetime.datetime.min.replace(tzinfo=UTC))
+
+    return sorted(orphans, key=_end)

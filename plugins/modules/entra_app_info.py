@@ -124,12 +124,17 @@ consent:
     - Admin consent state of the requested Microsoft Graph permissions.
     - C(granted) and C(missing) per kind; null when the automation identity may not read that part.
     - C(complete) is true when every requested permission is granted.
+    - C(not_checked) lists, one sentence each, what the automation identity's token does not allow to read, with the
+      permission that would (for example V(admin consent of the delegated permissions not checked: needs Directory.Read.All)
+      for an identity with C(Application.ReadWrite.OwnedBy) only). That part is not requested at all, so the run
+      gets no 403 and prints no warning.
   returned: exists
   type: dict
   sample:
     delegated: {"granted": ["Presence.Read", "Presence.Read.All", "User.Read"], "missing": []}
     application: {"granted": [], "missing": ["Presence.ReadWrite.All"]}
     complete: false
+    not_checked: []
 secrets:
   description: The app's client secrets, without values.
   returned: exists
@@ -167,6 +172,7 @@ secrets:
 """
 
 from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, find_application
+from ansible_collections.procall.msteams.plugins.module_utils._consent import not_checked_sentence, unreadable_consent
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError, odata_quote
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.procall.msteams.plugins.module_utils._permissions import (
@@ -224,34 +230,47 @@ def read_consent(module, client, app, graph_sp):
         action="look up the service principal of application %s" % app["appId"],
     )
     if not sps:
-        return None, [], []
+        return None, [], [], []
     sp_id = sps[0]["id"]
     scopes = roles = None
+    # What the token's roles cannot read is not requested (no 403, no warning per run); the
+    # result says once what was not checked.
+    unreadable = unreadable_consent(client.token_claims())
+    if "delegated" not in unreadable:
+        scopes = read_delegated_scopes(module, client, app, graph_sp, sp_id)
+    if "application" not in unreadable:
+        roles = read_application_roles(module, client, app, graph_sp, sp_id)
+    return sp_id, scopes, roles, [not_checked_sentence(kind, permission) for kind, permission in sorted(unreadable.items())]
+
+
+def read_delegated_scopes(module, client, app, graph_sp, sp_id):
     try:
         grants = client.list(
             "oauth2PermissionGrants",
             params={"$filter": "clientId eq %s and consentType eq 'AllPrincipals'" % odata_quote(sp_id)},
             action="read the delegated admin consent of application %s" % app["appId"],
         )
-        scopes = sorted({s for g in grants if not graph_sp.get("id") or g.get("resourceId") == graph_sp["id"] for s in (g.get("scope") or "").split()})
+        return sorted({s for g in grants if not graph_sp.get("id") or g.get("resourceId") == graph_sp["id"] for s in (g.get("scope") or "").split()})
     except GraphError as exc:
         if exc.status != 403:
             raise
         module.warn(str(exc))
+    return None
+
+
+def read_application_roles(module, client, app, graph_sp, sp_id):
     try:
         assignments = client.list(
             "servicePrincipals/%s/appRoleAssignments" % sp_id,
             action="read the application permissions granted to application %s" % app["appId"],
         )
         by_id = permission_names(graph_sp, "application")
-        roles = sorted(
-            by_id.get(a.get("appRoleId"), a.get("appRoleId")) for a in assignments if not graph_sp.get("id") or a.get("resourceId") == graph_sp["id"]
-        )
+        return sorted(by_id.get(a.get("appRoleId"), a.get("appRoleId")) for a in assignments if not graph_sp.get("id") or a.get("resourceId") == graph_sp["id"])
     except GraphError as exc:
         if exc.status != 403:
             raise
         module.warn(str(exc))
-    return sp_id, scopes, roles
+    return None
 
 
 def run(module):
@@ -275,7 +294,9 @@ def run(module):
         module.warn("Could not read the Microsoft Graph service principal (%s); using the documented permission ids." % exc)
         graph_sp = builtin_graph_sp()
     permissions = describe_permissions(graph_sp, app.get("requiredResourceAccess"))
-    sp_id, scopes, roles = read_consent(module, client, app, graph_sp)
+    sp_id, scopes, roles, not_checked = read_consent(module, client, app, graph_sp)
+    consent = consent_state(permissions, scopes, roles)
+    consent["not_checked"] = not_checked
     return dict(
         changed=False,
         exists=True,
@@ -288,7 +309,7 @@ def run(module):
         redirect_uris=list((app.get("publicClient") or {}).get("redirectUris") or []),
         permissions=permissions,
         service_principal_id=sp_id,
-        consent=consent_state(permissions, scopes, roles),
+        consent=consent,
         secrets=describe_secrets(app.get("passwordCredentials"), client.now()),
     )
 

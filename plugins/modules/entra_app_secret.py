@@ -274,10 +274,10 @@ from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
     plan_present,
     policy_max_lifetime_days,
     public_credential,
+    rotation_settings_error,
     secret_display_name,
 )
 
-MAX_VALIDITY_DAYS = 3650
 MAX_VERIFY_TIMEOUT = 3600
 
 
@@ -358,10 +358,9 @@ def revoke_secret(client, app, key_id, action):
 
 
 def check_options(p):
-    if not 1 <= p["validity_days"] <= MAX_VALIDITY_DAYS:
-        raise SecretFailure("validity_days must be a whole number of days from 1 to %d." % MAX_VALIDITY_DAYS)
-    if p["rotate_before_days"] < 0 or p["rotate_before_days"] >= p["validity_days"]:
-        raise SecretFailure("rotate_before_days must be at least 0 and smaller than validity_days, or every run would rotate the secret.")
+    rotation_error = rotation_settings_error(p["rotate_before_days"], p["validity_days"])
+    if rotation_error:
+        raise SecretFailure(rotation_error)
     if not 0 <= p["verify_timeout"] <= MAX_VERIFY_TIMEOUT:
         raise SecretFailure("verify_timeout must be from 0 to %d seconds." % MAX_VERIFY_TIMEOUT)
     for option in ("key_ids", "keep_key_ids"):

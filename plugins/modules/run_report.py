@@ -26,6 +26,10 @@ options:
     description: The C(status) threshold, for the failure sentence.
     type: int
     default: 14
+  due_days:
+    description: The C(status) rotation window (C(msteams_secret_rotate_before_days)), for the Nagios perfdata thresholds.
+    type: int
+    default: 30
 attributes:
   check_mode:
     support: full
@@ -63,6 +67,25 @@ json:
   type: str
 csv:
   description: The CSV report (RFC 4180 quoting).
+  returned: run is status
+  type: str
+prometheus:
+  description:
+    - The status as a Prometheus textfile-collector file (text exposition format), gauges
+      C(procall_msteams_secret_days_left), C(procall_msteams_host_status), C(procall_msteams_orphan_secret_days_left),
+      C(procall_msteams_status_hosts) and C(procall_msteams_status_last_run_timestamp_seconds).
+  returned: run is status
+  type: str
+nagios:
+  description: The Nagios/Icinga plugin result, two lines; the plugin output line and its exit code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+  returned: run is status
+  type: str
+nagios_exit_code:
+  description: The exit code of the Nagios/Icinga plugin result.
+  returned: run is status
+  type: int
+nagios_line:
+  description: The output line of the Nagios/Icinga plugin result (summary and perfdata).
   returned: run is status
   type: str
 fail_msg:

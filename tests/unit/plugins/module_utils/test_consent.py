@@ -123,3 +123,26 @@ def test_missing_permissions_from_app_only_token():
 def test_missing_permission_message_names_permissions_and_role():
     msg = c.missing_permission_message([c.ASSIGNMENT_PERMISSION])
     assert "AppRoleAssignment.ReadWrite.All" in msg and "Privileged Role Administrator" in msg and "Cloud Application Administrator" in msg
+
+
+def test_owned_by_only_cannot_read_the_delegated_grants_but_the_assignments():
+    claims = {"idtyp": "app", "roles": ["Application.ReadWrite.OwnedBy"]}
+    assert c.unreadable_consent(claims) == {"delegated": "Directory.Read.All"}
+    assert c.not_checked_sentence("delegated", "Directory.Read.All") == "admin consent of the delegated permissions not checked: needs Directory.Read.All"
+
+
+@pytest.mark.parametrize(
+    ("claims", "unreadable"),
+    [
+        ({"roles": ["Directory.Read.All"]}, {}),
+        ({"roles": ["Application.ReadWrite.OwnedBy", "DelegatedPermissionGrant.ReadWrite.All"]}, {}),
+        ({"roles": ["Application.ReadWrite.All", "Directory.ReadWrite.All"]}, {}),
+        ({"idtyp": "app"}, {"delegated": "Directory.Read.All", "application": "Application.Read.All"}),
+        ({"roles": ["AppRoleAssignment.ReadWrite.All"]}, {"delegated": "Directory.Read.All"}),
+        ({"scp": "Application.ReadWrite.All", "idtyp": "user"}, {}),
+        ({}, {}),
+        (None, {}),
+    ],
+)
+def test_unreadable_consent_only_judges_app_only_tokens(claims, unreadable):
+    assert c.unreadable_consent(claims) == unreadable

@@ -340,3 +340,16 @@ def test_summary_of_a_clean_run_does_not_fail_and_knows_unknown_statuses():
 
 def test_consent_pending_title_names_the_vendor_step():
     assert 'vendor step "Commission in the admin GUI"' in o.TITLES["consent_pending"]
+
+
+@pytest.mark.parametrize(
+    ("rotate_before", "validity", "proceed"), [("200", None, False), (180, 180, False), (179, 180, True), (None, "30", False), (0, 1, True)]
+)
+def test_rotation_pair_is_checked_where_the_variables_are_read(rotate_before, validity, proceed):
+    variables = {"msteams_tenant_id": "t1", "msteams_secret_rotate_before_days": rotate_before, "msteams_secret_validity_days": validity}
+    settings = o.host_settings("ucs1", variables)
+    assert settings["proceed"] is proceed
+    if not proceed:
+        reason = settings["outcome"]["reason"]
+        assert reason.startswith("ucs1: msteams_secret_rotate_before_days (")
+        assert "smaller than msteams_secret_validity_days (" in reason

@@ -172,7 +172,7 @@ def test_report_rows_fill_every_field_and_failed_reads_are_broken():
     assert rows["ucs3"]["status"] == "broken" and rows["ucs3"]["reason"] == st.UNREAD_REASON
     for r in rows.values():
         assert set(st.ROW_FIELDS) <= set(r)
-    assert json.loads(report["json"]) == {"hosts": report["rows"]}
+    assert json.loads(report["json"]) == {"hosts": report["rows"], "orphans": [], "not_checked": []}
     assert report["fail_msg"] == "2 host(s) need attention: ucs2 broken, ucs3 broken (threshold: 14 days left)"
 
 

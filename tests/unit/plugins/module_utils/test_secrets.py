@@ -11,7 +11,7 @@ NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 def cred(key, name, days, hint="abc"):
     end = NOW + datetime.timedelta(days=days)
-    return {"keyId": key, "displayName": name, "hint": hint, "endDateTime": end.strftime("%Y-%m-%dT%H:%M:%S.1234567Z"), "startDateTime": "2025-01-01T00:00:00Z"}
+    return {"keyId": key, "displayName": name, "hint": hint, "endDateTime": end.strftime("%Y-%m-%dT%H:%M:%S.0000000Z"), "startDateTime": "2025-01-01T00:00:00Z"}
 
 
 UCS1 = s.secret_display_name(None, "ucs1")
@@ -48,9 +48,15 @@ def test_http_date_is_parsed_else_none():
     assert d.parse_http_date("garbage") is None
 
 
-def test_days_left_floor_and_negative():
+def test_days_left_rounds_up_and_is_not_positive_once_expired():
     assert s.days_left(cred("k", UCS1, 30), NOW) == 30
-    assert s.days_left({"endDateTime": "2025-12-31T12:00:00Z"}, NOW) == -1
+    assert s.days_left({"endDateTime": "2026-01-30T23:59:59Z"}, NOW) == 30
+    assert s.days_left({"endDateTime": "2026-01-31T00:00:01Z"}, NOW) == 31
+    assert s.days_left({"endDateTime": "2026-01-01T00:00:01Z"}, NOW) == 1
+    assert s.days_left({"endDateTime": "2026-01-01T00:00:00Z"}, NOW) == 0
+    assert s.days_left({"endDateTime": "2025-12-31T12:00:00Z"}, NOW) == 0
+    assert s.days_left({"endDateTime": "2025-12-31T00:00:00Z"}, NOW) == -1
+    assert s.days_left({}, NOW) is None
 
 
 def test_present_keeps_known_secret_after_token_check():
@@ -160,3 +166,84 @@ def test_policy_max_lifetime_smallest_enabled():
     off = {"restrictions": {"passwordCredentials": [{"restrictionType": "passwordLifetime", "maxLifetime": "P10D", "state": "disabled"}]}}
     assert s.policy_max_lifetime_days([tenant, app, off]) == 90
     assert s.policy_max_lifetime_days([{"restrictions": {"passwordCredentials": [{"restrictionType": "passwordAddition"}]}}]) is None
+
+
+def test_secret_consumer_of_display_names():
+    assert s.secret_consumer("procall-msteams: ucs1") == "ucs1"
+    assert s.secret_consumer("acme: ucs1", "acme") == "ucs1"
+    assert s.secret_consumer("procall-msteams") is None
+    assert s.secret_consumer("procall-msteams: ") is None
+    assert s.secret_consumer("hand made") is None
+    assert s.secret_consumer(None) is None
+    assert s.secret_consumer("procall-msteamsX: ucs1") is None
+
+
+def test_orphans_are_per_consumer_secrets_of_no_inventory_host():
+    creds = [
+        cred("k1", UCS1, 100),
+        cred("k2", UCS2, 50),
+        cred("k3", "procall-msteams: old-ucs", 20),
+        cred("k4", "procall-msteams: gone", 5),
+        cred("k5", "procall-msteams", 10),
+        cred("k6", "made by hand", 1),
+    ]
+    orphans = s.orphan_secrets(creds, ["ucs1", "ucs2"])
+    assert [c["keyId"] for c in orphans] == ["k4", "k3"]
+    assert orphans[0] is creds[3]
+
+
+def test_orphans_with_public_fields_and_own_prefix():
+    creds = [
+        {"key_id": "a", "display_name": "acme: ucs1", "end_date": "2026-03-01T00:00:00Z"},
+        {"key_id": "b", "display_name": "acme: ucs9", "end_date": "2026-02-01T00:00:00Z"},
+        {"key_id": "c", "display_name": "procall-msteams: ucs9", "end_date": "2026-02-01T00:00:00Z"},
+    ]
+    assert [c["key_id"] for c in s.orphan_secrets(creds, [" ucs1 "], "acme")] == ["b"]
+
+
+def test_orphans_none_when_every_consumer_is_in_the_inventory_or_no_secrets():
+    assert s.orphan_secrets([cred("k1", UCS1, 3)], ["ucs1"]) == []
+    assert s.orphan_secrets(None, ["ucs1"]) == []
+    assert [c["keyId"] for c in s.orphan_secrets([cred("k1", UCS1, 3)], None)] == ["k1"]
+
+
+def test_orphans_host_names_are_case_sensitive_and_missing_end_dates_last():
+    creds = [{"keyId": "x", "displayName": "procall-msteams: UCS1"}, cred("y", "procall-msteams: z", 2)]
+    assert [c["keyId"] for c in s.orphan_secrets(creds, ["ucs1"])] == ["y", "x"]
+
+
+@pytest.mark.parametrize(
+    ("rotate_before", "validity", "allowed"),
+    [(0, 1, True), (179, 180, True), (180, 180, False), (200, 180, False), (-1, 180, False), (0, 0, False), (3649, 3650, True), (0, 3651, False)],
+)
+def test_rotation_settings_boundaries(rotate_before, validity, allowed):
+    error = s.rotation_settings_error(rotate_before, validity, "msteams_secret_rotate_before_days", "msteams_secret_validity_days")
+    assert (error is None) is allowed
+    if not allowed and validity >= 1 and validity <= s.MAX_VALIDITY_DAYS:
+        assert "msteams_secret_rotate_before_days (%d)" % rotate_before in error
+        assert "smaller than msteams_secret_validity_days (%d)" % validity in error
+
+
+def _rerun_after_rotation(rotate_before, validity, later):
+    """Create a secret like entra_app_secret does (start = now without microseconds), rerun later."""
+    start = NOW.replace(microsecond=0)
+    new = {"keyId": "new", "displayName": UCS1, "hint": "abc", "endDateTime": d.format_graph_datetime(s.new_end_date(start, validity))}
+    rerun = start + later
+    with_value = s.plan_present([new], UCS1, rerun, rotate_before, current_secret="abc-the-new-value", current_secret_works=True)
+    without_value = s.plan_present([new], UCS1, rerun, rotate_before)
+    return with_value.action, without_value.action
+
+
+@pytest.mark.parametrize("later", [datetime.timedelta(seconds=1), datetime.timedelta(hours=23, minutes=59)])
+def test_every_allowed_pair_keeps_the_new_secret_on_rerun(later):
+    # Every validity with the largest allowed rotate-before (the off-by-one case), and the
+    # smallest one, at a rerun one second and almost one day after the rotation.
+    for validity in range(1, s.MAX_VALIDITY_DAYS + 1):
+        for rotate_before in {0, validity - 1}:
+            assert s.rotation_settings_error(rotate_before, validity) is None
+            assert _rerun_after_rotation(rotate_before, validity, later) == ("keep", "keep"), (rotate_before, validity)
+
+
+def test_largest_allowed_rotate_before_rotates_once_a_day_has_passed():
+    assert _rerun_after_rotation(179, 180, datetime.timedelta(days=1)) == ("create", "create")
+    assert _rerun_after_rotation(178, 180, datetime.timedelta(days=1)) == ("keep", "keep")

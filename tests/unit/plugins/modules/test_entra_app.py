@@ -83,7 +83,7 @@ def test_secrets_days_left_and_no_values():
     ]
     out = describe_secrets(creds, now)
     assert [s["key_id"] for s in out] == ["k2", "k1"]
-    assert out[1]["days_left"] == 30 and not out[1]["expired"]
+    assert out[1]["days_left"] == 31 and not out[1]["expired"]  # 30.5 days, rounded up
     assert out[0]["days_left"] == -2 and out[0]["expired"]
     assert all("secretText" not in s and "secret_text" not in s for s in out)
 
