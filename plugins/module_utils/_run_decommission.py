@@ -24,7 +24,7 @@ __metaclass__ = type
 
 from ansible_collections.procall.msteams.plugins.module_utils import _msteams_cfg as cfg
 from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import CHECK_MODE_REASON, RunInputError, same_app
-from ansible_collections.procall.msteams.plugins.module_utils._secrets import DEFAULT_NAME_PREFIX, NAME_SEPARATOR
+from ansible_collections.procall.msteams.plugins.module_utils._secrets import DEFAULT_NAME_PREFIX, NAME_SEPARATOR, orphan_secrets
 
 SELECTION_VARIABLE = "msteams_decommission_hosts"
 GONE_VARIABLE = "msteams_host_gone"
@@ -208,14 +208,15 @@ def app_delete(opt_in, secrets, revoked_key_ids=(), failed_hosts=(), prefix=None
 def orphan_key_ids(secrets, inventory_hosts, keep_key_ids=(), prefix=None):
     """Secrets of the app named for a consumer that is no host of the inventory (``[{key_id, consumer}]``).
 
-    Never a secret named for an inventory host (compared case-insensitively, as host names
-    are), never one in ``keep_key_ids`` (the secrets the run's hosts run), never a secret the
-    collection did not name (the shared ``procall-msteams`` one, or another tool's).
+    The orphans are ``_secrets.orphan_secrets`` (never the shared secret, never one the
+    collection did not name). As a revocation cannot be undone, two more guards: never one in
+    ``keep_key_ids`` (the secrets the run's hosts run), never one whose consumer matches an
+    inventory host when case is ignored (a host renamed only in case).
     """
     hosts = {_text(h).strip().lower() for h in inventory_hosts or []}
     keep = set(keep_key_ids or [])
     orphans = []
-    for secret in secrets or []:
+    for secret in orphan_secrets(secrets, inventory_hosts, prefix or DEFAULT_NAME_PREFIX):
         consumer = _consumer_of(secret.get("display_name"), prefix)
         if not consumer or consumer.lower() in hosts or secret.get("key_id") in keep:
             continue
