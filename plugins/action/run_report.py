@@ -21,7 +21,7 @@ from ansible_collections.procall.msteams.plugins.plugin_utils._run_action import
 
 class ActionModule(RunAction):
     ARGUMENT_SPEC = {
-        "run": {"type": "str", "required": True, "choices": ["onboard", "rotate_secret", "status"]},
+        "run": {"type": "str", "required": True, "choices": ["onboard", "rotate_secret", "status", "decommission"]},
         "min_days": {"type": "int", "default": DEFAULT_MIN_DAYS},
         "due_days": {"type": "int", "default": DEFAULT_DUE_DAYS},
     }

@@ -52,6 +52,10 @@ TITLES = {
     "skipped": "Skipped",
     "not_attempted": "Not attempted: the rollout was halted after failures (these hosts keep their secrets)",
     "failed": "FAILED (the host keeps its previous secret and configuration)",
+    # procall.msteams.decommission
+    "decommissioned": "Taken off the own app (msteams.cfg restored or removed, service running), then its secrets revoked",
+    "gone_revoked": "Gone (not contacted): its secrets revoked",
+    "left": "Left: it runs no own app (its secrets, if any, revoked)",
 }
 
 

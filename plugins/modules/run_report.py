@@ -21,7 +21,7 @@ options:
     description: Which playbook ran.
     type: str
     required: true
-    choices: [onboard, rotate_secret, status]
+    choices: [onboard, rotate_secret, status, decommission]
   min_days:
     description: The C(status) threshold, for the failure sentence.
     type: int

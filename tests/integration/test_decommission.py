@@ -1,0 +1,118 @@
+"""procall.msteams.decommission and rotate_secret's prune switch end to end (Graph emulator +
+simulated UCServer hosts). Two playbook-level tests; the decisions are unit-tested in
+tests/unit/plugins/module_utils/test_run_decommission.py. Each test asserts the out-of-band
+truth: the emulator's key ids, the hosts' files, services and operation logs."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from ansible_collections.procall.msteams.plugins.module_utils._msteams_cfg import VENDOR_DEFAULTS, render_cfg
+
+from tests.demo import World
+from tests.integration.test_playbooks import assert_no_secret_in_output, graph_call, onboarded_world, summary_rows, task_index
+
+pytestmark = pytest.mark.slow
+
+# ucs-c1: has a backup from before the own app (restored); ucs-c2: gone for good (never contacted);
+# ucs-c3: no such backup (msteams.cfg removed); ucs-c4: not selected (untouched).
+TENANTS = {"contoso": ["ucs-c1", "ucs-c2", "ucs-c3", "ucs-c4"]}
+VENDOR_APP_ID = "00000000-0000-0000-0000-00000000e510"
+PRE_ONBOARDING = dict(VENDOR_DEFAULTS, u8sTenant="", u8sClientID=VENDOR_APP_ID, u8sClientSecret="", bEnabled=1)
+
+
+@pytest.fixture
+def world(graph_emulator, tmp_path):
+    specs = {"ucs-c2": {"vars": {"msteams_host_gone": True}}}
+    return onboarded_world(World(graph_emulator, tmp_path / "world", tenants=TENANTS, host_specs=specs))
+
+
+def key_ids(world, host):
+    return sorted(c["keyId"] for c in world.host_secrets(host))
+
+
+def make_gone(host):
+    def cut(state):
+        state["unreachable"] = True
+
+    host._update(cut)
+
+
+def test_decommission_check_mode_then_real_run_reachable_and_gone_hosts(world):
+    fleet = world.fleet
+    backup = fleet["ucs-c1"].cfg_file.parent / "msteams.cfg.20240101T000000Z.bak"
+    backup.write_text(render_cfg(PRE_ONBOARDING), encoding="utf-8")
+    make_gone(fleet["ucs-c2"])
+    before = {h: key_ids(world, h) for h in world.hosts}
+    assert all(before.values())
+    untouched_cfg = fleet["ucs-c4"].msteams_cfg()
+
+    # No selection: refused, naming the variable, before anything is read or changed.
+    refused = world.run("decommission")
+    assert refused.rc != 0
+    assert "msteams_decommission_hosts" in refused.result.output
+    assert refused.graph_writes == 0 and {h: key_ids(world, h) for h in world.hosts} == before
+
+    selection = {"msteams_decommission_hosts": "ucs-c1,ucs-c2,ucs-c3"}
+    check = world.run("decommission", check=True, diff=True, extra_vars=selection)
+    assert check.rc == 0, check.result
+    assert check.graph_writes == 0
+    for host in world.hosts:
+        assert not {"service_stop", "file_write", "file_delete"} & set(fleet[host].op_names()), host
+    assert {h: key_ids(world, h) for h in world.hosts} == before
+    # The report file is not written in check mode: the rows come from the outcome task.
+    rows = {h: r["outcome"] for h, r in check.result.task_results("Record the outcome of this host").items()}
+    assert set(rows) == {"ucs-c1", "ucs-c2", "ucs-c3"}
+    for host in ("ucs-c1", "ucs-c2", "ucs-c3"):
+        assert rows[host]["revoked_key_ids"] == before[host], rows[host]
+    assert rows["ucs-c1"]["file_action"] == "restore" and rows["ucs-c3"]["file_action"] == "remove"
+    assert "REDACTED" in check.result.output  # the masked diff of msteams.cfg
+
+    real = world.run("decommission", extra_vars=selection)
+    assert real.rc == 0, real.result
+    rows = summary_rows(world, "decommission")
+    assert {h: r["status"] for h, r in rows.items()} == {"ucs-c1": "decommissioned", "ucs-c2": "gone_revoked", "ucs-c3": "decommissioned"}
+    # Reachable hosts: off the own app, service running, secrets revoked only after the start.
+    assert fleet["ucs-c1"].msteams_cfg()["u8sClientID"] == VENDOR_APP_ID
+    assert fleet["ucs-c3"].msteams_cfg() is None
+    for host in ("ucs-c1", "ucs-c3"):
+        assert fleet[host].service_state() == "running", host
+        assert key_ids(world, host) == [], host
+        started = task_index(real, "Start the UCServer service", host)
+        revoked = task_index(real, "Revoke this host's secrets", host, changed=True)
+        assert started is not None and revoked is not None and started < revoked, host
+    # The gone host: never contacted, its secret revoked all the same.
+    assert fleet["ucs-c2"].state()["connection_execs"] == 0
+    assert key_ids(world, "ucs-c2") == []
+    # The host that was not selected keeps its secret and file; the app stays (no opt-in).
+    assert key_ids(world, "ucs-c4") == before["ucs-c4"]
+    assert fleet["ucs-c4"].msteams_cfg() == untouched_cfg
+    assert world.app("contoso")
+    assert_no_secret_in_output(world)
+
+
+def test_prune_revokes_only_orphans(world):
+    app = world.app("contoso")
+    end = (world.emulator.clock.now() + datetime.timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    path = f"/applications/{app['id']}/addPassword"
+    orphan = graph_call(world, "contoso", "POST", path, {"passwordCredential": {"displayName": "procall-msteams: ucs-old", "endDateTime": end}})
+    foreign = graph_call(world, "contoso", "POST", path, {"passwordCredential": {"displayName": "another tool", "endDateTime": end}})
+    hosts_before = {h: key_ids(world, h) for h in world.hosts}
+
+    check = world.run("rotate_secret", check=True, extra_vars={"msteams_prune": True})
+    assert check.rc == 0, check.result
+    assert check.graph_writes == 0
+    found = [r for r in check.result.task_results("Find the secrets whose consumer is in no inventory host").values() if not r.get("skipped")]
+    assert [r["key_ids"] for r in found] == [[orphan["keyId"]]]
+    assert "would be revoked" in found[0]["msg"] and orphan["keyId"] in found[0]["msg"]
+    would = [r for r in check.result.task_results("Revoke the orphaned secrets").values() if not r.get("skipped")]
+    assert [r["revoked_key_ids"] for r in would] == [[orphan["keyId"]]]
+
+    real = world.run("rotate_secret", extra_vars={"msteams_prune": True})
+    assert real.rc == 0, real.result
+    remaining = {c["keyId"] for c in world.app("contoso")["passwordCredentials"]}
+    assert orphan["keyId"] not in remaining
+    assert foreign["keyId"] in remaining
+    assert {h: key_ids(world, h) for h in world.hosts} == hosts_before
+    assert_no_secret_in_output(world)
