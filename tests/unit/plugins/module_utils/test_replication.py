@@ -40,6 +40,9 @@ class FakeClient:
     def request(self, method, path, body=None, action=None, ok=()):
         return self.answers.pop(0)
 
+    def get(self, path, params=None, action=None):
+        return self.answers.pop(0)
+
     def list(self, path, params=None, action=None):
         self.lists += 1
         return self.answers.pop(0)
@@ -69,7 +72,7 @@ def test_lookup_of_a_missing_app_uses_the_whole_budget_and_no_more():
 def test_a_service_principal_that_exists_already_is_read_back():
     from ansible_collections.procall.msteams.plugins.module_utils._graph_errors import GraphError
 
-    client = FakeClient([[{"id": "sp-1", "appId": "app"}]])
+    client = FakeClient([{"id": "sp-1", "appId": "app"}])  # read back by its alternate key appId
 
     def post(path, body, action=None):
         raise GraphError(status=409, code="Request_MultipleObjectsWithSameKeyValue")
