@@ -264,6 +264,9 @@ def test_a_create_answered_with_a_transient_error_is_not_duplicated(graph_emulat
     if not unique_name:
         assert graph_emulator.count(method="GET", path="/v1.0/applications") == 2  # lookup + re-check
     assert len(apps(graph_emulator, tenant)) == 1
+    # Without unique_name the rerun finds the app by a display-name list, which shows a new app
+    # only after replication (the module documents this window): the rerun comes after it.
+    graph_emulator.clock.advance(seconds=3)
     rerun = app(auth, **options)
     assert rerun["changed"] is False and len(apps(graph_emulator, tenant)) == 1
 
