@@ -54,23 +54,23 @@ def find_application(client, app_id=None, unique_name=None, display_name=None, o
             if exc.status == 404:
                 return None
             raise
-    if app_id:
-        field, value = "appId", app_id
-    elif unique_name:
-        field, value = "uniqueName", unique_name
-    elif display_name:
+    if app_id or unique_name:
+        # A read by alternate key sees an object at once; a $filter list only after replication
+        # (seconds), so a rerun right after a create would not find it and create it again.
+        # https://learn.microsoft.com/en-us/graph/api/application-get
+        field, value = ("appId", app_id) if app_id else ("uniqueName", unique_name)
+        try:
+            return client.get("applications(%s=%s)" % (field, odata_quote(value)), action="look up the application with %s %s" % (field, value))
+        except GraphError as exc:
+            if exc.status == 404:
+                return None
+            raise
+    if display_name:
         found = applications_named(client, display_name)
         if len(found) > 1:
             raise AmbiguousApplication(display_name, [app.get("appId") for app in found])
         return found[0] if found else None
-    else:
-        return None
-    found = client.list(
-        "applications",
-        params={"$filter": "%s eq %s" % (field, odata_quote(value))},
-        action="look up the application with %s %s" % (field, value),
-    )
-    return found[0] if found else None
+    return None
 
 
 def selector_text(selectors):

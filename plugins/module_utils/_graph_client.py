@@ -161,9 +161,11 @@ class GraphClient:
     def request(self, method, path, body=None, params=None, action=None, headers=None, ok=(200, 201, 202, 204), recheck=None):
         """One Graph call through the retrying session; returns the ``requests`` response.
 
-        ``recheck() -> dict | None`` makes a create safe to resend: before the transport sends it
-        again after an answer that may hide a success (5xx, dropped connection), it asks whether
-        the object exists now; a dict found that way is the result (a fake 201 response).
+        ``recheck(maybe_done) -> dict | None`` makes a create safe to resend: before the transport
+        sends it again after an answer that may hide a success, it asks whether the object exists
+        now; a dict found that way is the result (a fake 201 response). ``maybe_done`` is True when
+        the write may have happened (no answer, 5xx), False when Graph refused it (a 409 conflict):
+        only then is a miss worth waiting for, since a list shows a new object after replication.
         """
         action = action or "call Microsoft Graph"
         url = self._url(path)
@@ -173,8 +175,8 @@ class GraphClient:
         before_resend = None
         if recheck is not None:
 
-            def before_resend():
-                found = recheck()
+            def before_resend(response):
+                found = recheck(response is None or response.status_code >= 500)
                 return _FoundResponse(found) if found is not None else None
 
         refreshed = False

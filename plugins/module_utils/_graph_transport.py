@@ -154,8 +154,9 @@ if HAS_REQUESTS:
 
         def request(self, method, url, *args, retry_if=None, before_resend=None, **kwargs):
             """``retry_if(response) -> reason | None`` adds the caller's transient answers (replication);
-            ``before_resend() -> response | None`` is asked before a request that may have been
-            processed is sent again (a create re-reads by its key); a non-None answer is the result."""
+            ``before_resend(response) -> response | None`` is asked before a request that may have been
+            processed is sent again (a create re-reads by its key; ``response`` is None when no answer
+            came); a non-None answer is the result."""
             kwargs["verify"] = self._verify
             if kwargs.get("timeout") is None:
                 kwargs["timeout"] = self._timeout
@@ -185,7 +186,7 @@ if HAS_REQUESTS:
                 attempt += 1
                 # 429 means Graph did not process the request; after anything else a write may have happened.
                 if before_resend is not None and (response is None or response.status_code != 429):
-                    found = before_resend()
+                    found = before_resend(response)
                     if found is not None:
                         return found
 

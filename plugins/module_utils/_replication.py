@@ -30,6 +30,27 @@ def find_application_waiting(client, selectors):
     return app
 
 
+def find_service_principal(client, app_id, action="find the app's service principal"):
+    """The app's service principal read by its alternate key ``appId``, or None.
+
+    A read by key sees a new object at once; a ``$filter`` list only after replication
+    (https://learn.microsoft.com/en-us/graph/api/serviceprincipal-get).
+    """
+    try:
+        return client.get("servicePrincipals(appId=%s)" % odata_quote(app_id), params={"$select": "id,appId"}, action=action)
+    except GraphError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def read_back_waiting(client, read, what):
+    """``read()`` again within max_retry_wait while it finds nothing: Graph said the object exists
+    (a 409 duplicate), but a list shows it only after replication."""
+    found, _reason = client.budget.until(lambda: (read(), "Graph says it exists but does not list it yet (replication)"), what)
+    return found
+
+
 def create_service_principal(client, app_id, action="create the app's service principal"):
     """``POST /servicePrincipals`` for ``app_id``, safe to repeat.
 
@@ -42,7 +63,7 @@ def create_service_principal(client, app_id, action="create the app's service pr
     except GraphError as exc:
         if exc.status != 409:
             raise
-    found = client.list("servicePrincipals", params={"$filter": "appId eq %s" % odata_quote(app_id), "$select": "id,appId"}, action=action)
+    found = find_service_principal(client, app_id, action=action)
     if not found:
         raise GraphError(action=action, message="Graph answered 409 but no service principal of app %s can be read" % app_id)
-    return found[0]
+    return found

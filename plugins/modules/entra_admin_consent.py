@@ -157,18 +157,25 @@ from ansible_collections.procall.msteams.plugins.module_utils._consent import (
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError, odata_quote
 from ansible_collections.procall.msteams.plugins.module_utils._graph_errors import CONSENT_ROLE_HINT
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
-from ansible_collections.procall.msteams.plugins.module_utils._replication import create_service_principal, find_application_waiting
+from ansible_collections.procall.msteams.plugins.module_utils._replication import (
+    create_service_principal,
+    find_application_waiting,
+    find_service_principal,
+    read_back_waiting,
+)
 
 
 class ConsentFailure(Exception):
     pass
 
 
-def read_back_duplicate(exc, read):
+def read_back_duplicate(client, exc, read, what):
     """A create answered "already exists" (a retried POST whose first attempt went through, or a
-    parallel run): the object is there, which is what was wanted. Returns what ``read()`` finds."""
+    parallel run; Graph: 409 Request_MultipleObjectsWithSameKeyValue "Permission entry already
+    exists"): the object is there, which is what was wanted. Returns what ``read()`` finds,
+    asking again within max_retry_wait while a list does not show it yet (replication)."""
     duplicate = exc.status == 409 or (exc.status == 400 and "already exists" in (exc.message or ""))
-    found = read() if duplicate else None
+    found = read_back_waiting(client, read, what) if duplicate else None
     if found is None:
         raise exc
     return found
@@ -180,7 +187,7 @@ def grant_consent(client, grant, sp_id, graph_sp):
         try:
             return (client.post("oauth2PermissionGrants", body, action="grant admin consent to delegated permissions") or {}).get("id")
         except GraphError as exc:
-            found = read_back_duplicate(exc, lambda: next(iter(list_grants(client, sp_id, graph_sp["id"])), None))
+            found = read_back_duplicate(client, exc, lambda: next(iter(list_grants(client, sp_id, graph_sp["id"])), None), "reading back the existing grant")
             client.patch("oauth2PermissionGrants/%s" % found["id"], {"scope": body["scope"]}, action="update the delegated permission grant")
             return found["id"]
     if grant["action"] == "patch":
@@ -197,7 +204,12 @@ def assign_roles(client, create_roles, delete_assignments, sp_id, graph_sp):
         try:
             client.post("servicePrincipals/%s/appRoleAssignedTo" % graph_sp["id"], body, action="assign the application permission %s" % name)
         except GraphError as exc:
-            read_back_duplicate(exc, lambda rid=role_id: next((a for a in list_assignments(client, sp_id) if a.get("appRoleId") == rid), None))
+            read_back_duplicate(
+                client,
+                exc,
+                lambda rid=role_id: next((a for a in list_assignments(client, sp_id) if a.get("appRoleId") == rid), None),
+                "reading back the existing assignment",
+            )
     for assignment in delete_assignments:
         name = role_names(graph_sp, [assignment.get("appRoleId")])[0]
         delete_ignoring_gone(
@@ -252,10 +264,8 @@ def run(module):
     graph_sp = client.graph_service_principal()
     scopes, role_ids = wanted_consent(client, p, app, graph_sp)
 
-    sps = client.list(
-        "servicePrincipals", params={"$filter": "appId eq %s" % odata_quote(app_id), "$select": "id,appId"}, action="find the app's service principal"
-    )
-    sp_id = sps[0]["id"] if sps else None
+    sp = find_service_principal(client, app_id)
+    sp_id = sp["id"] if sp else None
     grants = list_grants(client, sp_id) if sp_id else []
     assignments = list_assignments(client, sp_id) if sp_id else []
     grant = plan_grant(grants, sp_id, graph_sp["id"], scopes, p["mode"])

@@ -348,12 +348,21 @@ def create_app(module, client, params, wanted_access):
         client.expect_new(upsert_path(params["unique_name"]))
         return client.get(upsert_path(params["unique_name"]), action="read application %r" % params["unique_name"])
 
-    def recheck():
+    def look():
         found = applications_named(client, params["display_name"])
-        if len(found) == 1:
-            module.warn("Creating the application got no clear answer but it exists; using app %s." % found[0].get("appId"))
-            return found[0]
-        return None
+        return found[0] if len(found) == 1 else None
+
+    def recheck(maybe_done):
+        found = look()
+        if found is None and maybe_done:
+            # The POST may have created the app, but a $filter list shows a new app only after
+            # replication: wait for it within max_retry_wait rather than create a second one.
+            found, _reason = client.budget.until(
+                lambda: (look(), "it may exist but not be listed yet (replication)"), "looking for the application whose create got no clear answer"
+            )
+        if found is not None:
+            module.warn("Creating the application got no clear answer but it exists; using app %s." % found.get("appId"))
+        return found
 
     created = client.post("applications", body, action="create application %r" % params["display_name"], recheck=recheck)
     client.expect_new(created.get("id"))

@@ -181,6 +181,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._permissions impor
     describe_permissions,
     permission_names,
 )
+from ansible_collections.procall.msteams.plugins.module_utils._replication import find_service_principal
 from ansible_collections.procall.msteams.plugins.module_utils._secrets import days_left, parse_graph_datetime
 
 
@@ -225,14 +226,10 @@ def consent_state(requested, granted_scopes, granted_roles):
 
 
 def read_consent(module, client, app, graph_sp):
-    sps = client.list(
-        "servicePrincipals",
-        params={"$filter": "appId eq %s" % odata_quote(app["appId"]), "$select": "id,appId"},
-        action="look up the service principal of application %s" % app["appId"],
-    )
-    if not sps:
+    sp = find_service_principal(client, app["appId"], action="look up the service principal of application %s" % app["appId"])
+    if not sp:
         return None, [], [], []
-    sp_id = sps[0]["id"]
+    sp_id = sp["id"]
     scopes = roles = None
     # What the token's roles cannot read is not requested (no 403, no warning per run); the
     # result says once what was not checked.

@@ -339,7 +339,7 @@ def add_password(client, app, name, start, end):
     """addPassword, safe to resend: a secret whose answer was lost (so whose value nobody knows) is
     found by its display name and start time and revoked before the request is sent again."""
 
-    def recheck():
+    def recheck(_maybe_done):
         orphan = find_credential(client, app, name, start)
         if orphan is not None:
             client.post("applications/%s/removePassword" % app["id"], {"keyId": orphan["keyId"]}, action="revoke a client secret whose value was lost")

@@ -45,6 +45,7 @@ def test_fresh_app_is_granted_and_a_rerun_writes_nothing(graph_emulator, tmp_pat
     assert set(out["granted_scopes"]) == WANTED_SCOPES and out["assigned_roles"] == ["Presence.ReadWrite.All"]
 
     graph_emulator.reset_log()
+    graph_emulator.clock.advance(seconds=3)  # the rerun comes after replication: lists show the new grant and assignment
     res, out, _ignored = world.consent()
     assert res.rc == 0 and out["changed"] is False, res
     assert graph_emulator.count(kind="graph", tenant_id=world.tenant, writes=True) == 0
@@ -80,6 +81,7 @@ def test_exact_mode_removes_an_extra_assignment_additive_leaves_it(graph_emulato
     OutOfBand(world).call(
         "POST", "servicePrincipals/%s/appRoleAssignedTo" % graph_sp, {"principalId": sp["id"], "resourceId": graph_sp, "appRoleId": PRESENCE_R_ALL_ROLE}
     )
+    graph_emulator.clock.advance(seconds=3)  # the next runs come after replication of both runs' writes
     res, out, _ignored = world.consent(mode="additive")
     assert res.rc == 0 and out["changed"] is False, res
     assert roles_of(world, sp["id"]) == sorted([PRESENCE_RW_ALL, PRESENCE_R_ALL_ROLE])
@@ -103,13 +105,13 @@ def test_missing_consent_permissions_fail_clearly_before_writing(graph_emulator,
 def test_new_secrets_token_carries_the_role_after_consent_and_not_before(graph_emulator, tmp_path):
     world = World(graph_emulator, tmp_path)
     # No service principal yet: the token service refuses the new secret; it is revoked again.
-    res, out, _ignored = world.secret(consumer="ucs1", verify_timeout=2)
+    res, out, _ignored = world.secret(consumer="ucs1", verify_timeout=6)
     assert out["failed"] is True and "verify_timeout" in out["msg"] and "revoked" in out["msg"], res
     assert world.password_credentials() == []
     # Service principal and delegated grant, but no application permission yet.
     res, out, _ignored = world.consent(application_permissions=[])
     assert res.rc == 0 and out["assigned_roles"] == [], res
-    res, out, _ignored = world.secret(consumer="ucs1", verify_timeout=2)
+    res, out, _ignored = world.secret(consumer="ucs1", verify_timeout=6)
     assert out["failed"] is True and "Presence.ReadWrite.All" in out["msg"] and "entra_admin_consent" in out["msg"], res
     assert world.password_credentials() == []
     # Only a token is checked: the secret works, its token has no roles yet.
@@ -117,6 +119,7 @@ def test_new_secrets_token_carries_the_role_after_consent_and_not_before(graph_e
     assert res.rc == 0 and out["verified"] is True and secret, res
     assert "Presence.ReadWrite.All" not in (token_roles(world, world.app["appId"], secret) or [])
     assert world.consent()[0].rc == 0
+    graph_emulator.clock.advance(seconds=3)  # a new assignment reaches the token service after propagation
     assert "Presence.ReadWrite.All" in token_roles(world, world.app["appId"], secret)
 
 

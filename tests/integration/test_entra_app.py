@@ -227,9 +227,11 @@ def test_info_reports_consent_state(graph_emulator, tenant, tmp_path):
     [created] = apps(graph_emulator, tenant)
     token = graph_emulator.token(tenant, admin_ident["client_id"], admin_ident["client_secret"]).json()["access_token"]
     graph_sp = graph_emulator.state(tenant)["graph_service_principal_id"]
+    graph_emulator.clock.advance(seconds=3)  # a real admin makes the service principal after the app has replicated
     sp = graph_emulator.graph("POST", "/servicePrincipals", token, json={"appId": created["appId"]}).json()
     grant = {"clientId": sp["id"], "consentType": "AllPrincipals", "resourceId": graph_sp, "scope": "Presence.Read User.Read"}
     assert graph_emulator.graph("POST", "/oauth2PermissionGrants", token, json=grant).status_code == 201
+    graph_emulator.clock.advance(seconds=3)  # the info run comes after replication of what an admin did out of band
 
     partial = info(auth, unique_name=UNIQUE)
     assert partial["service_principal_id"] == sp["id"]
@@ -241,6 +243,7 @@ def test_info_reports_consent_state(graph_emulator, tenant, tmp_path):
     assert graph_emulator.graph("POST", f"/servicePrincipals/{graph_sp}/appRoleAssignedTo", token, json=assignment).status_code == 201
     [grant_obj] = [g for g in graph_emulator.state(tenant)["oauth2PermissionGrants"] if g["clientId"] == sp["id"]]
     graph_emulator.graph("PATCH", f"/oauth2PermissionGrants/{grant_obj['id']}", token, json={"scope": "Presence.Read Presence.Read.All User.Read"})
+    graph_emulator.clock.advance(seconds=3)
     full = info(auth, unique_name=UNIQUE)
     assert full["consent"]["application"] == {"granted": ["Presence.ReadWrite.All"], "missing": []}
     assert full["consent"]["complete"] is True
@@ -261,6 +264,9 @@ def test_a_create_answered_with_a_transient_error_is_not_duplicated(graph_emulat
     if not unique_name:
         assert graph_emulator.count(method="GET", path="/v1.0/applications") == 2  # lookup + re-check
     assert len(apps(graph_emulator, tenant)) == 1
+    # Without unique_name the rerun finds the app by a display-name list, which shows a new app
+    # only after replication (the module documents this window): the rerun comes after it.
+    graph_emulator.clock.advance(seconds=3)
     rerun = app(auth, **options)
     assert rerun["changed"] is False and len(apps(graph_emulator, tenant)) == 1
 

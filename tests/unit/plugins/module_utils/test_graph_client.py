@@ -64,13 +64,13 @@ def test_post_after_5xx_is_resent_only_after_the_recheck_found_nothing(graph_stu
     # Issue 14: a POST that may have created the object is retried safely: re-read by its key first.
     graph_stub.add("POST", r"^/v1.0/applications", err(503, "ServiceUnavailable"), (201, {}, {"id": "new"}))
     checks = []
-    assert client(stub_params).post("applications", {"displayName": "x"}, recheck=lambda: checks.append("looked") or None) == {"id": "new"}
-    assert checks == ["looked"] and len(graph_stub.graph_requests()) == 2
+    assert client(stub_params).post("applications", {"displayName": "x"}, recheck=lambda maybe_done: checks.append(maybe_done) or None) == {"id": "new"}
+    assert checks == [True] and len(graph_stub.graph_requests()) == 2
 
 
 def test_post_whose_object_the_recheck_finds_is_not_resent(graph_stub, stub_params):
     graph_stub.add("POST", r"^/v1.0/applications", err(502, "BadGateway"), (201, {}, {"id": "dup"}))
-    assert client(stub_params).post("applications", {"displayName": "x"}, recheck=lambda: {"id": "existing"}) == {"id": "existing"}
+    assert client(stub_params).post("applications", {"displayName": "x"}, recheck=lambda maybe_done: {"id": "existing"}) == {"id": "existing"}
     assert len(graph_stub.graph_requests()) == 1
 
 
