@@ -217,7 +217,7 @@ def test_a_step_that_outlives_its_bound_is_ended_with_its_children(tmp_path):
     assert rc == 124
     assert "timed out after 1 s" in (tmp_path / "step.log").read_text()
     child = int(pid_file.read_text())
-    for _ in range(50):  # the group got SIGTERM; wait until the child is reaped
+    for _attempt in range(50):  # the group got SIGTERM; wait until the child is reaped
         if not pathlib.Path(f"/proc/{child}").exists() or "zombie" in pathlib.Path(f"/proc/{child}/status").read_text().lower():
             break
         time.sleep(0.1)
