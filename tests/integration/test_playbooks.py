@@ -63,7 +63,8 @@ def add_host_secret(world, host, days):
     """A new secret of the host's own (named as entra_app_secret names it), deployed to its msteams.cfg."""
     tenant = world.tenant_of(host)
     app = world.app(tenant)
-    end = world.emulator.clock.now() + datetime.timedelta(days=days, hours=1)
+    # Days left are rounded up (_secrets.days_left): a secret that reads `days` ends a little under `days` days from now.
+    end = world.emulator.clock.now() + datetime.timedelta(days=days) - datetime.timedelta(hours=1)
     body = {"passwordCredential": {"displayName": secret_display_name(None, host), "endDateTime": end.strftime("%Y-%m-%dT%H:%M:%SZ")}}
     cred = graph_call(world, tenant, "POST", f"/applications/{app['id']}/addPassword", body)
     cfg = dict(VENDOR_DEFAULTS, u8sTenant=world.tenant_ids[tenant], u8sClientID=app["appId"], u8sClientSecret=cred["secretText"])
