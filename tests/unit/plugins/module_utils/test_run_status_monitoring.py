@@ -8,24 +8,9 @@ import re
 import pytest
 from ansible_collections.procall.msteams.plugins.module_utils import _run_status as st
 
-TENANT = "11111111-2222-3333-4444-555555555555"
-CLIENT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+from .test_run_status import CLIENT, TENANT, current
+
 NOT_CHECKED = "admin consent of the delegated permissions not checked: needs Directory.Read.All"
-
-
-def current(**changes):
-    base = {
-        "installed": True,
-        "config_present": True,
-        "config_valid": True,
-        "tenant_id": TENANT,
-        "client_id": CLIENT,
-        "service_state": "running",
-        "integration_enabled": True,
-        "user_consent_pending": False,
-    }
-    base.update(changes)
-    return base
 
 
 def secret(key, days, consumer, hint="abc"):
