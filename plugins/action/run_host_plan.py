@@ -4,9 +4,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The next step of one host in onboard / rotate_secret (``_run_outcome.plan_*``).
 
-``step: start`` (before the host is touched), ``secret`` (after reading it: which
-entra_app_secret state), ``deploy`` (after the secret step: deploy or not, what to revoke;
-fails with the secret step's message when that step failed). The deployed secret and the
+``step: start`` (before the host is touched; takes this host's secrets from the leader's one
+read of the app), ``secret`` (after reading it: kept at once, or which entra_app_secret state),
+``deploy`` (after the secret step: deploy or not, what to revoke; fails with the secret step's
+message when that step failed). The deployed secret and the
 secret step's result come in as no_log options; the answer never holds a secret value.
 """
 
@@ -41,9 +42,11 @@ class ActionModule(RunAction):
     def decide(self, args, task_vars):
         try:
             if args["step"] == "start":
-                return plan_start(args["mode"], args["settings"], args["app_result"], args["app_error"], args["leader"], args["halted"])
+                return plan_start(
+                    args["mode"], args["settings"], args["app_result"], args["app_error"], args["leader"], args["halted"], task_vars.get("inventory_hostname")
+                )
             if args["step"] == "secret":
-                return plan_secret(args["mode"], args["previous"], args["current"], bool(args["deployed_secret"]))
+                return plan_secret(args["mode"], args["previous"], args["current"], args["deployed_secret"])
             return plan_deploy(args["mode"], args["previous"], args["secret_result"], self.check_mode(task_vars))
         except (HostStepFailed, RunInputError) as exc:
             # The plan so far stays in the result: the rescue still needs the app and the secret step.

@@ -16,6 +16,8 @@ VARIABLES = {
     "app_unique_name": "msteams_app_unique_name",
     "rotate_before_days": "msteams_secret_rotate_before_days",
     "validity_days": "msteams_secret_validity_days",
+    "health_check": "msteams_secret_health_check",
+    "revoke_grace_minutes": "msteams_secret_revoke_grace_minutes",
 }
 
 

@@ -24,11 +24,25 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.procall.msteams.plugins.module_utils._secrets import rotation_settings_error
+from ansible_collections.procall.msteams.plugins.module_utils._dates import parse_graph_datetime
+from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
+    DEFAULT_NAME_PREFIX,
+    consumer_credentials,
+    days_left,
+    graph_credential,
+    kept_by_hint,
+    rotation_settings_error,
+    secret_display_name,
+    stale_credentials,
+)
 
 DEFAULT_APP_UNIQUE_NAME = "procall-msteams"
 DEFAULT_ROTATE_BEFORE_DAYS = 30
 DEFAULT_VALIDITY_DAYS = 180
+# A replaced secret younger than this may be the new secret of an overlapping run that has not
+# deployed it yet (docs/consent-and-secrets.md, "Overlapping runs"): it is left for a later run.
+DEFAULT_REVOKE_GRACE_MINUTES = 60
+MAX_REVOKE_GRACE_MINUTES = 10080  # one week
 
 MODES = ("onboard", "rotate")
 
@@ -80,6 +94,35 @@ def _whole_number(variables, name, default):
     return number
 
 
+def _flag(variables, name):
+    """An inventory switch: true/false (yes/no, on/off, 1/0) as Ansible reads booleans; unset is false."""
+    value = variables.get(name)
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1", "y", "t"):
+        return True
+    if text in ("false", "no", "off", "0", "n", "f"):
+        return False
+    raise RunInputError("%s must be true or false, not %r" % (name, value))
+
+
+def _grace_minutes(variables):
+    name = "msteams_secret_revoke_grace_minutes"
+    value = variables.get(name)
+    if value is None or value == "":
+        return DEFAULT_REVOKE_GRACE_MINUTES
+    try:
+        minutes = int(str(value).strip())
+    except ValueError:
+        raise RunInputError("%s must be a whole number of minutes from 0 to %d, not %r" % (name, MAX_REVOKE_GRACE_MINUTES, value)) from None
+    if not 0 <= minutes <= MAX_REVOKE_GRACE_MINUTES:
+        raise RunInputError("%s must be a whole number of minutes from 0 to %d, not %d" % (name, MAX_REVOKE_GRACE_MINUTES, minutes))
+    return minutes
+
+
 def _failed(reason):
     return {"status": "failed", "reason": reason}
 
@@ -106,6 +149,8 @@ def host_settings(host, variables):
     try:
         rotate_before = _whole_number(variables, "msteams_secret_rotate_before_days", DEFAULT_ROTATE_BEFORE_DAYS)
         validity = _whole_number(variables, "msteams_secret_validity_days", DEFAULT_VALIDITY_DAYS)
+        health_check = _flag(variables, "msteams_secret_health_check")
+        grace = _grace_minutes(variables)
     except RunInputError as exc:
         settings.update(proceed=False, outcome=_failed("%s: %s" % (host, exc)))
         return settings
@@ -120,6 +165,8 @@ def host_settings(host, variables):
         app_key=app_key(tenant_id, unique_name),
         rotate_before_days=rotate_before,
         validity_days=validity,
+        health_check=health_check,
+        revoke_grace_minutes=grace,
     )
     return settings
 
@@ -147,11 +194,28 @@ def _stop(outcome, **extra):
     return plan
 
 
-def plan_start(mode, settings, app_result=None, app_error=None, leader=None, halted=None):
+def app_snapshot(app_result, host):
+    """This host's part of the leader's one read of the app: its consumer's secrets (Graph form,
+    no values) and Graph's clock at that read; None when the answer held no secrets to decide from
+    (then ``entra_app_secret`` reads the app itself, as before)."""
+    secrets = (app_result or {}).get("secrets")
+    try:
+        read_at = parse_graph_datetime((app_result or {}).get("secrets_read_at"))
+    except ValueError:
+        read_at = None
+    if not isinstance(secrets, list) or read_at is None or not host:
+        return None
+    name = secret_display_name(DEFAULT_NAME_PREFIX, host)
+    credentials = [graph_credential(s) for s in secrets if isinstance(s, dict)]
+    return {"consumer": name, "read_at": _text((app_result or {}).get("secrets_read_at")), "credentials": consumer_credentials(credentials, name)}
+
+
+def plan_start(mode, settings, app_result=None, app_error=None, leader=None, halted=None, host=None):
     """Before the host is touched: can it be configured now?
 
     ``settings``: the host's ``host_settings``; ``app_result``: the leader's entra_app (onboard)
-    or entra_app_info (rotate) result; ``app_error``: why the leader's app step failed.
+    or entra_app_info (rotate) result; ``app_error``: why the leader's app step failed;
+    ``host``: this host's inventory name (its secret is named for it).
     """
     if mode not in MODES:
         raise RunInputError("mode must be one of %s, not %r" % (", ".join(MODES), mode))
@@ -173,7 +237,14 @@ def plan_start(mode, settings, app_result=None, app_error=None, leader=None, hal
     }
     if not app["app_id"]:
         return _stop({"status": "skipped", "reason": NO_APP_YET_REASON}, app=app)
-    return {"proceed": True, "app": app}
+    return {
+        "proceed": True,
+        "app": app,
+        "snapshot": app_snapshot(app_result, host),
+        "health_check": bool(settings.get("health_check")),
+        "revoke_grace_minutes": settings.get("revoke_grace_minutes", DEFAULT_REVOKE_GRACE_MINUTES),
+        "rotate_before_days": settings.get("rotate_before_days", DEFAULT_ROTATE_BEFORE_DAYS),
+    }
 
 
 def same_app(current, app_id):
@@ -182,13 +253,18 @@ def same_app(current, app_id):
     return bool(configured) and configured == _text(app_id).strip().lower()
 
 
-def plan_secret(mode, previous, current, has_deployed_secret):
-    """After reading the host: which secret step (``state`` of entra_app_secret) it gets.
+def plan_secret(mode, previous, current, deployed_secret=None):
+    """After reading the host: keep its secret at once, or which ``entra_app_secret`` step it gets.
 
-    A host that runs this app's secret keeps it while it is valid long enough (``present``
-    with the deployed value, which the module confirms with a token request); any other host
-    needs a new one (``rotated``: always create). rotate_secret leaves hosts that do not run
-    this app yet to onboard.
+    A host that runs this app's secret keeps it without any further call when the leader's read of
+    the app settles it (``_secrets.kept_by_hint``: the deployed value's hint matches exactly one
+    credential of the host's consumer name, with more than ``rotate_before_days`` days left on
+    Graph's clock at that read) and no health check was asked for (``msteams_secret_health_check``).
+    Otherwise ``secret_call`` is true: ``present`` with the deployed value (the module reads the app
+    again and decides: rotate when due or unknown, a token request when the hint is ambiguous or a
+    health check was asked for), or ``rotated`` (always create) for a host that does not run this
+    app's secret yet. rotate_secret leaves hosts that do not run this app yet to onboard.
+    ``deployed_secret`` is only compared by its hint; the plan never holds it.
     """
     if not (previous or {}).get("proceed"):
         return dict(previous or _stop(_failed("the host was not checked before its secret step")))
@@ -199,9 +275,33 @@ def plan_secret(mode, previous, current, has_deployed_secret):
         other = _text((current or {}).get("client_id"))
         why = "it runs another app (client id %s)" % other if other else "it has no own app configured"
         return _stop({"status": "skipped", "reason": why + ": run procall.msteams.onboard for it first"}, app=plan["app"])
-    send_current = is_same and bool(has_deployed_secret)
-    plan.update(same_app=is_same, before=dict(current or {}), secret_state="present" if send_current else "rotated", send_current_secret=send_current)
-    return plan
+    send_current = is_same and bool(deployed_secret)
+    plan.update(
+        same_app=is_same,
+        before=dict(current or {}),
+        secret_state="present" if send_current else "rotated",
+        send_current_secret=send_current,
+        secret_call=True,
+        change=True,
+    )
+    snapshot = plan.get("snapshot") or {}
+    kept = None
+    if send_current and snapshot and not plan.get("health_check"):
+        now = parse_graph_datetime(snapshot["read_at"])
+        kept = kept_by_hint(snapshot["credentials"], snapshot["consumer"], deployed_secret, now, plan.get("rotate_before_days", DEFAULT_ROTATE_BEFORE_DAYS))
+    if kept is None:
+        return plan
+    left = days_left(kept, now)
+    secret = secret_summary(
+        {
+            "key_id": kept.get("keyId"),
+            "end_date": kept.get("endDateTime"),
+            "days_left": left,
+            "reason": "the deployed secret has %s days left (found by its hint in the app registration, no token request)" % left,
+        }
+    )
+    plan["secret_call"] = False
+    return _with_deployment(mode, plan, secret, running=kept, check_mode=False)
 
 
 def secret_summary(secret_result):
@@ -217,6 +317,7 @@ def secret_summary(secret_result):
         "days_left": result.get("days_left") if result.get("days_left") is not None else "",
         "rotated": bool(result.get("rotated")),
         "replaced_key_ids": list(result.get("replaced_key_ids") or []),
+        "superseded_key_ids": list(result.get("superseded_key_ids") or []),
         # The module's one sentence on why it kept or created a secret (never a value).
         "why": _text(result.get("reason")),
         "msg": _text(result.get("msg")),
@@ -227,15 +328,56 @@ class HostStepFailed(Exception):
     """A step failed: the message is the sentence shown for the host (never a secret)."""
 
 
+def cleanup_key_ids(plan, running):
+    """Replaced secrets of this host's consumer to revoke in this run (``_secrets.stale_credentials``
+    on the leader's read of the app): older than the one the host runs now and than the grace
+    (``msteams_secret_revoke_grace_minutes``). ``running`` None: the host runs a secret this run
+    made. Catches the revokes an earlier run could not make (a 503, a 429 storm, a killed run)."""
+    snapshot = (plan or {}).get("snapshot") or {}
+    if not snapshot:
+        return []
+    now = parse_graph_datetime(snapshot["read_at"])
+    grace = plan.get("revoke_grace_minutes", DEFAULT_REVOKE_GRACE_MINUTES)
+    return [c["keyId"] for c in stale_credentials(snapshot["credentials"], snapshot["consumer"], running, now, grace)]
+
+
+def _with_deployment(mode, plan, secret, running, check_mode):
+    """The plan after the secret step: deploy or not, what to revoke after, whether to re-read first.
+
+    Revoked after a deployment: only the secrets this run superseded (what the host ran when this
+    run read it, ``superseded_key_ids``); the revoke task passes the value the host runs after the
+    deployment, so ``entra_app_secret`` keeps whatever the host runs by then. Plus the consumer's
+    stale replaced secrets (``cleanup_key_ids``), in every run.
+    """
+    deploy = mode == "onboard" or secret["created"] or not plan.get("same_app")
+    superseded = secret["superseded_key_ids"] if deploy and secret["created"] else []
+    revoke = list(superseded)
+    revoke.extend(k for k in cleanup_key_ids(plan, running) if k not in revoke and k != secret["key_id"])
+    plan.update(
+        secret=secret,
+        deploy=deploy,
+        use_new_secret=secret["created"],
+        check_mode_secret=CHECK_MODE_SECRET,
+        revoke_key_ids=revoke,
+        # Read the host again before revoking what a new secret replaced: the revoke keeps what it runs then.
+        reread=bool(revoke) and secret["created"] and not check_mode,
+        change=deploy or bool(revoke),
+    )
+    return plan
+
+
 def plan_deploy(mode, previous, secret_result, check_mode):
     """After entra_app_secret: deploy or not, which value, which secrets to revoke afterwards.
 
     onboard converges every host's file; rotate touches a host only when its secret changed.
     In check mode a new secret has no value yet: the role gets a stand-in, so check mode
-    reports the msteams.cfg change the real run makes.
+    reports the msteams.cfg change the real run makes. A plan whose secret step was settled
+    without the module (``secret_call`` false) passes through.
     """
     if not (previous or {}).get("proceed"):
         return dict(previous or _stop(_failed("the host was not checked before its deployment")))
+    if not previous.get("secret_call", True):
+        return dict(previous)
     secret = secret_summary(secret_result)
     if secret["failed"]:
         raise HostStepFailed(secret["msg"] or "entra_app_secret failed without a message")
@@ -244,15 +386,12 @@ def plan_deploy(mode, previous, secret_result, check_mode):
     if secret["created"] and not secret["has_value"] and not check_mode:
         raise HostStepFailed("entra_app_secret returned no secret value to deploy")
     plan = dict(previous)
-    deploy = mode == "onboard" or secret["created"] or not plan.get("same_app")
-    plan.update(
-        secret=secret,
-        deploy=deploy,
-        use_new_secret=secret["created"],
-        check_mode_secret=CHECK_MODE_SECRET,
-        revoke_key_ids=secret["replaced_key_ids"] if deploy else [],
-    )
-    return plan
+    running = None
+    if not secret["created"]:
+        credentials = ((plan.get("snapshot") or {}).get("credentials")) or []
+        # A kept secret missing from the leader's read (made meanwhile) settles nothing: no cleanup.
+        running = next((c for c in credentials if c.get("keyId") == secret["key_id"]), {"keyId": secret["key_id"]})
+    return _with_deployment(mode, plan, secret, running, check_mode)
 
 
 def host_outcome(mode, plan, role_result=None, revoke_result=None, check_mode=False):
@@ -272,17 +411,27 @@ def host_outcome(mode, plan, role_result=None, revoke_result=None, check_mode=Fa
         status = "configured"
     else:
         status = "consent_pending"
-    revoked = bool((revoke_result or {}).get("changed")) and not (revoke_result or {}).get("failed")
+    revoke_result = revoke_result or {}
+    revoke_failed = bool(revoke_result.get("failed"))
+    revoked = [] if revoke_failed or revoke_result.get("skipped") else sorted(revoke_result.get("revoked_key_ids") or [])
+    reason = CHECK_MODE_REASON if check_mode else ""
+    if revoke_failed:
+        # The host runs its secret; the replaced ones stay valid until a later run's cleanup
+        # (cleanup_key_ids) revokes them, so the host did not fail.
+        reason = "revoking the replaced secret(s) %s failed (%s); the next onboard or rotate_secret run revokes them" % (
+            ", ".join(plan.get("revoke_key_ids") or []),
+            _text(revoke_result.get("msg")).rstrip(".") or "no message",
+        )
     return {
         "status": status,
-        "reason": CHECK_MODE_REASON if check_mode else "",
+        "reason": reason,
         "client_id": plan["app"]["app_id"],
         "secret_key_id": secret["key_id"],
         "secret_end_date": secret["end_date"],
         "secret_days_left": secret["days_left"],
         "secret_created": secret["created"],
         "secret_decision": secret["why"],
-        "revoked_key_ids": list(plan.get("revoke_key_ids") or []) if revoked else [],
+        "revoked_key_ids": revoked,
         "restarted": bool((role_result or {}).get("restarted", False)) if plan.get("deploy") else False,
         "integration_enabled": enabled,
         "user_consent_pending": consent_pending,

@@ -106,6 +106,100 @@ def hint_matches(credentials, secret):
     return list(reversed(matches))
 
 
+def _started(credential):
+    try:
+        return parse_graph_datetime(credential.get("startDateTime"))
+    except ValueError:
+        return None
+
+
+def superseded_credentials(credentials, name, deployed_secret):
+    """The consumer's credentials the deployed value matches by hint: what its host ran when it was
+    read, so what a new secret made for it replaces. Never another consumer's secret, and never a
+    secret made meanwhile by an overlapping run (its value is not on the host yet)."""
+    return hint_matches(consumer_credentials(credentials, name), deployed_secret)
+
+
+def stale_credentials(credentials, name, running, now, grace_minutes):
+    """The consumer's replaced secrets that may be revoked now, oldest first.
+
+    ``running``: the credential the consumer's host runs now (Graph form, with ``keyId`` and
+    ``startDateTime``), or None when its host runs a secret made by this run after
+    ``credentials`` were read (every one of them is then older). A secret is stale when it
+    started before the running one AND more than ``grace_minutes`` before ``now`` (Graph's clock):
+    a younger one may be the new secret of an overlapping run that has not deployed it yet, and
+    is left for a later run. A running secret that is itself younger than the grace (another run
+    just deployed it and may still roll it back) settles first: nothing is stale then. Secrets
+    without a start date are never stale (nothing here can tell their age).
+    """
+    limit = now - datetime.timedelta(minutes=grace_minutes)
+    running_key = None
+    if running is not None:
+        running_start = _started(running)
+        if running_start is None or running_start > limit:
+            return []
+        running_key = running.get("keyId")
+    stale = []
+    for cred in consumer_credentials(credentials, name):
+        start = _started(cred)
+        if cred.get("keyId") == running_key or start is None or start > limit:
+            continue
+        if running is not None and not start < running_start:
+            continue
+        stale.append(cred)
+    return sorted(stale, key=_started)
+
+
+def replaced_credentials(credentials, name, running, now):
+    """Replaced secrets that still work: the consumer's other unexpired credentials that started
+    before ``running`` (the one its host runs), oldest first. The status playbook reports them;
+    onboard and rotate_secret revoke them once they are older than the grace (``stale_credentials``)."""
+    running_start = _started(running or {})
+    if running_start is None:
+        return []
+    found = []
+    for cred in consumer_credentials(credentials, name):
+        start = _started(cred)
+        left = days_left(cred, now)
+        if cred.get("keyId") != running.get("keyId") and start is not None and start < running_start and left is not None and left > 0:
+            found.append(cred)
+    return sorted(found, key=_started)
+
+
+def graph_credential(secret):
+    """A secret as ``entra_app_info`` / ``entra_app`` return it (``key_id``, ``display_name``, ``hint``,
+    ``start_date``, ``end_date``) in Graph's ``passwordCredential`` form, so one set of rules reads both."""
+    return {
+        "keyId": _field(secret, "keyId", "key_id"),
+        "displayName": _field(secret, "displayName", "display_name"),
+        "hint": secret.get("hint"),
+        "startDateTime": _field(secret, "startDateTime", "start_date"),
+        "endDateTime": _field(secret, "endDateTime", "end_date"),
+    }
+
+
+def describe_secrets(password_credentials, now):
+    """The app's secrets without values (Graph never returns one on reads), soonest end first."""
+    secrets = []
+    for cred in password_credentials or []:
+        try:
+            end = parse_graph_datetime(cred.get("endDateTime"))
+        except ValueError:
+            end = None
+        secrets.append(
+            dict(
+                key_id=cred.get("keyId"),
+                display_name=cred.get("displayName"),
+                hint=cred.get("hint"),
+                start_date=cred.get("startDateTime"),
+                end_date=cred.get("endDateTime"),
+                days_left=None if end is None else days_left({"endDateTime": end}, now),
+                expired=bool(end is not None and end <= now),
+            )
+        )
+    return sorted(secrets, key=lambda s: s["end_date"] or "")
+
+
 def is_usable(credential, now, rotate_before_days):
     """True while the credential has MORE than ``rotate_before_days`` whole days left (the
     ``days_left`` the module reports, so the user sees the same number the decision used)."""
@@ -116,15 +210,21 @@ def is_usable(credential, now, rotate_before_days):
 class PresentPlan(object):
     """What ``state=present|rotated`` does. ``action`` is ``keep`` or ``create``."""
 
-    def __init__(self, action, reason, keep=None, replaced=None, needs_token_check=False):
+    def __init__(self, action, reason, keep=None, replaced=None, needs_token_check=False, superseded=None):
         self.action = action
         self.reason = reason
         self.keep = keep
         self.replaced = replaced or []
         self.needs_token_check = needs_token_check
+        # What the consumer ran when it was read (its deployed value's hint matches): the only
+        # secrets a run that deploys a new one may revoke afterwards (``superseded_credentials``).
+        self.superseded = superseded or []
 
     def replaced_key_ids(self):
         return [c["keyId"] for c in self.replaced]
+
+    def superseded_key_ids(self):
+        return [c["keyId"] for c in self.superseded]
 
     def __repr__(self):  # pragma: no cover - debugging aid
         return "PresentPlan(%s, %s, keep=%s, replaced=%s)" % (self.action, self.reason, (self.keep or {}).get("keyId"), self.replaced_key_ids())
@@ -138,6 +238,13 @@ def plan_present(credentials, name, now, rotate_before_days, current_secret=None
     with the answer (so the decision stays pure and the token request is made only when a
     hint matched a usable credential).
     """
+    plan = _plan_present(credentials, name, now, rotate_before_days, current_secret, current_secret_works, force)
+    if plan.action == "create":
+        plan.superseded = superseded_credentials(credentials, name, current_secret)
+    return plan
+
+
+def _plan_present(credentials, name, now, rotate_before_days, current_secret, current_secret_works, force):
     mine = consumer_credentials(credentials, name)
     if force:
         return PresentPlan("create", "rotation requested (state=rotated)", replaced=mine)
@@ -159,6 +266,19 @@ def plan_present(credentials, name, now, rotate_before_days, current_secret=None
     if usable:
         return PresentPlan("keep", "a secret with %s days left exists; its value is unknown here" % days_left(usable[0], now), keep=usable[0])
     return PresentPlan("create", "no secret of this consumer has more than %d days left" % rotate_before_days, replaced=mine)
+
+
+def kept_by_hint(credentials, name, deployed_secret, now, rotate_before_days):
+    """The consumer's credential a deployed value is, when the app's own answer settles it without a
+    token request: its hint matches exactly one of the consumer's credentials and that one has more
+    than ``rotate_before_days`` days left (``is_usable``). Else None: the secret is due, none
+    matches, or several share the hint; ``entra_app_secret`` then decides with a fresh read (and
+    a token request where ``plan_present`` asks for one).
+    """
+    matches = hint_matches(consumer_credentials(credentials, name), deployed_secret)
+    if len(matches) != 1 or not is_usable(matches[0], now, rotate_before_days):
+        return None
+    return matches[0]
 
 
 def plan_absent(credentials, name=None, key_ids=None, keep_key_ids=None, current_secret=None):

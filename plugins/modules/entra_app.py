@@ -230,6 +230,19 @@ permissions:
       elements: str
       returned: always
   sample: {"delegated": ["Presence.Read", "Presence.Read.All", "User.Read"], "application": ["Presence.ReadWrite.All"], "other": []}
+secrets:
+  description:
+    - The app's client secrets as Graph returned them with the app (no values; the same fields as M(procall.msteams.entra_app_info)
+      returns), so a playbook decides every host's secret from this one read.
+    - Empty for an app created by this run; null when Graph's answer held no C(passwordCredentials).
+  returned: state=present
+  type: list
+  elements: dict
+secrets_read_at:
+  description: Graph's clock when RV(secrets) were read (ISO 8601 UTC); their C(days_left) count from it.
+  returned: state=present
+  type: str
+  sample: "2026-11-27T03:00:00Z"
 changed_properties:
   description: Names of the properties that were (or in check mode would be) changed.
   returned: always
@@ -244,6 +257,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import
     find_application,
 )
 from ansible_collections.procall.msteams.plugins.module_utils._compare import DifferenceTracker
+from ansible_collections.procall.msteams.plugins.module_utils._dates import format_graph_datetime
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError, odata_quote
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import validate_guid
@@ -257,7 +271,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._permissions impor
     merge_required_resource_access,
     resolve_permissions,
 )
-from ansible_collections.procall.msteams.plugins.module_utils._secrets import PERSONAL_AUDIENCES
+from ansible_collections.procall.msteams.plugins.module_utils._secrets import PERSONAL_AUDIENCES, describe_secrets
 
 AUDIENCES = ["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"]
 
@@ -399,7 +413,12 @@ def add_owner(client, app, owner_id):
 
 
 def result_of(client, app, params, names):
+    # Graph's clock (its Date header) at the app's read: days left and ages of the secrets count from it.
+    now = client.now()
+    credentials = app.get("passwordCredentials") if app.get("id") else []
     return dict(
+        secrets=None if credentials is None else describe_secrets(credentials, now),
+        secrets_read_at=format_graph_datetime(now),
         app_id=app.get("appId"),
         object_id=app.get("id"),
         tenant_id=client.tenant_id,

@@ -170,6 +170,13 @@ secrets:
       description: Whether the secret has expired.
       type: bool
       returned: always
+secrets_read_at:
+  description:
+    - Graph's clock when RV(secrets) were read (the C(Date) header of its answer, ISO 8601 UTC); C(days_left) counts from it.
+    - The playbooks decide from it whether a replaced secret is older than C(msteams_secret_revoke_grace_minutes).
+  returned: exists
+  type: str
+  sample: "2026-11-27T03:00:00Z"
 """
 
 from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, find_application
@@ -182,29 +189,8 @@ from ansible_collections.procall.msteams.plugins.module_utils._permissions impor
     permission_names,
 )
 from ansible_collections.procall.msteams.plugins.module_utils._replication import find_service_principal
-from ansible_collections.procall.msteams.plugins.module_utils._secrets import days_left, parse_graph_datetime
-
-
-def describe_secrets(password_credentials, now):
-    """The app's secrets without values (Graph never returns one on reads), soonest end first."""
-    secrets = []
-    for cred in password_credentials or []:
-        try:
-            end = parse_graph_datetime(cred.get("endDateTime"))
-        except ValueError:
-            end = None
-        secrets.append(
-            dict(
-                key_id=cred.get("keyId"),
-                display_name=cred.get("displayName"),
-                hint=cred.get("hint"),
-                start_date=cred.get("startDateTime"),
-                end_date=cred.get("endDateTime"),
-                days_left=None if end is None else days_left({"endDateTime": end}, now),
-                expired=bool(end is not None and end <= now),
-            )
-        )
-    return sorted(secrets, key=lambda s: s["end_date"] or "")
+from ansible_collections.procall.msteams.plugins.module_utils._dates import format_graph_datetime
+from ansible_collections.procall.msteams.plugins.module_utils._secrets import describe_secrets
 
 
 def consent_state(requested, granted_scopes, granted_roles):
@@ -291,6 +277,8 @@ def run(module):
             raise
         module.warn("Could not read the Microsoft Graph service principal (%s); using the documented permission ids." % exc)
         graph_sp = builtin_graph_sp()
+    # Graph's clock at the app's read (its Date header), before the consent reads move it on.
+    now = client.now()
     permissions = describe_permissions(graph_sp, app.get("requiredResourceAccess"))
     sp_id, scopes, roles, not_checked = read_consent(module, client, app, graph_sp)
     consent = consent_state(permissions, scopes, roles)
@@ -308,7 +296,8 @@ def run(module):
         permissions=permissions,
         service_principal_id=sp_id,
         consent=consent,
-        secrets=describe_secrets(app.get("passwordCredentials"), client.now()),
+        secrets=describe_secrets(app.get("passwordCredentials"), now),
+        secrets_read_at=format_graph_datetime(now),
     )
 
 

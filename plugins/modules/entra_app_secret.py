@@ -221,6 +221,15 @@ replaced_key_ids:
   returned: always
   type: list
   elements: str
+superseded_key_ids:
+  description:
+    - Key ids of the consumer's secrets that O(current_secret) matches by its hint (what the consumer ran when it was read), when a new
+      secret was created; empty otherwise.
+    - What a run that deploys the new secret revokes afterwards (with O(state=absent), O(key_ids) and the value the consumer runs then as
+      O(current_secret)): unlike RV(replaced_key_ids) it never holds a secret an overlapping run made for the same consumer meanwhile.
+  returned: always
+  type: list
+  elements: str
 revoked_key_ids:
   description: Key ids revoked by this run (O(state=absent)).
   returned: always
@@ -440,6 +449,7 @@ def run(module):
         secret_display_name=name,
         rotated=False,
         replaced_key_ids=[],
+        superseded_key_ids=[],
         revoked_key_ids=[],
         verified=False,
     )
@@ -488,7 +498,9 @@ def run(module):
         )
     start = now.replace(microsecond=0)
     end = new_end_date(start, p["validity_days"])
-    result.update(rotated=True, replaced_key_ids=plan.replaced_key_ids(), secret_known=True, reason=plan.reason)
+    result.update(
+        rotated=True, replaced_key_ids=plan.replaced_key_ids(), superseded_key_ids=plan.superseded_key_ids(), secret_known=True, reason=plan.reason
+    )
     planned = {"key_id": "(new)", "display_name": name, "end_date": format_graph_datetime(end), "days_left": p["validity_days"]}
     if module.check_mode:
         result.update(secret_known=False, end_date=format_graph_datetime(end), days_left=p["validity_days"], secrets=[planned] + before)

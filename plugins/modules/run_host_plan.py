@@ -35,7 +35,9 @@ options:
     description: The host's result of M(procall.msteams.run_prepare) (V(start)).
     type: dict
   app_result:
-    description: The leader's result of M(procall.msteams.entra_app) or M(procall.msteams.entra_app_info) (V(start)).
+    description:
+      - The leader's result of M(procall.msteams.entra_app) or M(procall.msteams.entra_app_info) (V(start)).
+      - Its C(secrets) and C(secrets_read_at) give this host its part of the one read of the app (RV(snapshot)).
     type: dict
   app_error:
     description: Why the leader's app registration step failed (V(start)).
@@ -53,7 +55,9 @@ options:
     description: The role's C(ucserver_current) (V(secret)).
     type: dict
   deployed_secret:
-    description: The secret deployed on the host (C(ucserver_current_secret)); only whether there is one is used (V(secret)).
+    description:
+      - The secret deployed on the host (C(ucserver_current_secret)) (V(secret)); only whether there is one and its hint (first 3
+        characters, as Graph's C(passwordCredential.hint)) are used, never returned.
     type: str
   secret_result:
     description: The result of M(procall.msteams.entra_app_secret) (V(deploy)); its secret value is not used.
@@ -119,9 +123,46 @@ check_mode_secret:
   description: A stand-in value the role gets in check mode, when the new secret does not exist yet.
   returned: RV(proceed) is true and step is deploy
   type: str
+snapshot:
+  description:
+    - This host's part of the leader's read of the app (V(start)): C(consumer) (the host's secret name), C(read_at) (Graph's clock)
+      and C(credentials) (the consumer's secrets, no values); null when the leader's answer held no secrets.
+  returned: RV(proceed) is true
+  type: dict
+secret_call:
+  description:
+    - Whether M(procall.msteams.entra_app_secret) runs for this host (V(secret)). False when the deployed secret's hint matches exactly
+      one secret of the host with more than C(rotate_before_days) days left and no health check was asked for; the plan then already
+      holds the deployment (RV(deploy), RV(revoke_key_ids)).
+  returned: RV(proceed) is true and step is secret or deploy
+  type: bool
+change:
+  description: Whether any step is left for this host after the secret step (the role deploys, or secrets are revoked).
+  returned: RV(proceed) is true and RV(secret_call) is false, or step is deploy
+  type: bool
+deploy:
+  description: Whether the role deploys the secret (V(deploy)).
+  returned: RV(proceed) is true and step is deploy
+  type: bool
+use_new_secret:
+  description: Whether the role gets the new secret (else the deployed one).
+  returned: RV(proceed) is true and step is deploy
+  type: bool
+check_mode_secret:
+  description: A stand-in value the role gets in check mode, when the new secret does not exist yet.
+  returned: RV(proceed) is true and step is deploy
+  type: str
 revoke_key_ids:
-  description: Key ids to revoke once the role deployed the new secret.
+  description:
+    - Key ids to revoke after the deployment, never the one the host runs then, for it is passed to the revoke as
+      O(procall.msteams.entra_app_secret#module:current_secret).
+    - The secrets this run superseded (what the host ran when this run read it), and the host's replaced secrets older than
+      C(msteams_secret_revoke_grace_minutes) (left behind by a failed or interrupted revoke of an earlier run).
   returned: RV(proceed) is true and step is deploy
   type: list
   elements: str
+reread:
+  description: Whether the host is read again before the revoke (a new secret was deployed and secrets are to be revoked).
+  returned: RV(proceed) is true and step is deploy
+  type: bool
 """

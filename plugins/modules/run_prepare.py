@@ -35,6 +35,17 @@ options:
   validity_days:
     description: C(msteams_secret_validity_days) (default 180).
     type: raw
+  health_check:
+    description:
+      - C(msteams_secret_health_check) (default false). True confirms every kept secret with a token request (one per host per
+        run); false keeps a secret that the app registration's own answer identifies (its hint matches exactly one secret of the
+        host, with enough days left) without one.
+    type: raw
+  revoke_grace_minutes:
+    description:
+      - C(msteams_secret_revoke_grace_minutes) (default 60, from 0 to 10080). A replaced secret of a host is revoked by a later run only
+        once it is older than this, so the new secret of an overlapping run is never revoked before it is deployed.
+    type: raw
 attributes:
   check_mode:
     support: full
@@ -87,6 +98,14 @@ rotate_before_days:
   type: int
 validity_days:
   description: Lifetime of a new secret in days.
+  returned: RV(proceed) is true
+  type: int
+health_check:
+  description: Whether kept secrets are confirmed with a token request.
+  returned: RV(proceed) is true
+  type: bool
+revoke_grace_minutes:
+  description: Minutes a replaced secret must be old before a later run revokes it.
   returned: RV(proceed) is true
   type: int
 outcome:

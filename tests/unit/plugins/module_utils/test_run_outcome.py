@@ -29,6 +29,7 @@ def secret_result(changed=True, **extra):
     result = {"changed": changed, "key_id": "k-new" if changed else "k-old", "end_date": "2027-01-01T00:00:00Z", "days_left": 180}
     result.update({"secret": NEW_VALUE} if changed else {})
     result.update({"replaced_key_ids": ["k-old"] if changed else [], "rotated": changed, "reason": "why"})
+    result.update({"superseded_key_ids": ["k-old"] if changed else []})
     result.update(extra)
     return result
 
@@ -211,7 +212,8 @@ def test_outcome_of_a_stopped_host_is_its_reason():
 
 
 def test_outcome_rotated_with_revoke_and_restart():
-    out = o.host_outcome("rotate", through_deploy("rotate"), {"restarted": True, "integration_enabled": True}, {"changed": True})
+    revoked = {"changed": True, "revoked_key_ids": ["k-old"]}
+    out = o.host_outcome("rotate", through_deploy("rotate"), {"restarted": True, "integration_enabled": True}, revoked)
     assert out["status"] == "rotated" and out["revoked_key_ids"] == ["k-old"] and out["restarted"] is True
     assert (out["secret_key_id"], out["secret_days_left"], out["secret_created"], out["secret_decision"]) == ("k-new", 180, True, "why")
     assert out["reason"] == "" and out["client_id"] == APP
@@ -227,7 +229,11 @@ def test_outcome_kept_uses_what_was_read():
 def test_outcome_revoke_that_failed_or_did_nothing_lists_no_key():
     plan = through_deploy("rotate")
     assert o.host_outcome("rotate", plan, {}, {"changed": False})["revoked_key_ids"] == []
-    assert o.host_outcome("rotate", plan, {}, {"changed": True, "failed": True})["revoked_key_ids"] == []
+    failed = o.host_outcome("rotate", plan, {}, {"changed": True, "failed": True, "revoked_key_ids": ["k-old"], "msg": "Graph answered 503."})
+    assert failed["revoked_key_ids"] == []
+    # The host runs its new secret: it is rotated, and the leftover is named for the next run.
+    assert failed["status"] == "rotated"
+    assert failed["reason"] == "revoking the replaced secret(s) k-old failed (Graph answered 503); the next onboard or rotate_secret run revokes them"
 
 
 def test_outcome_onboard_configured_only_with_integration_and_user_consent():
@@ -353,3 +359,161 @@ def test_rotation_pair_is_checked_where_the_variables_are_read(rotate_before, va
         reason = settings["outcome"]["reason"]
         assert reason.startswith("ucs1: msteams_secret_rotate_before_days (")
         assert "smaller than msteams_secret_validity_days (" in reason
+
+
+# -- the fast path: the leader's one read of the app decides a converged host ------------------------------------------------
+
+READ_AT = "2026-06-01T12:00:00Z"
+DEPLOYED = "Abc-the-deployed-value"
+HOST = "ucs1"
+NAME = "procall-msteams: " + HOST
+
+
+def cred(key_id, hint="Abc", start="2026-01-01T00:00:00Z", end="2026-12-01T00:00:00Z", name=NAME):
+    return {"key_id": key_id, "display_name": name, "hint": hint, "start_date": start, "end_date": end, "days_left": 0}
+
+
+def app_result(*secrets, read_at=READ_AT):
+    return {"app_id": APP, "object_id": "obj", "tenant_id": TENANT, "secrets": list(secrets), "secrets_read_at": read_at}
+
+
+def fast(mode="rotate", *secrets, deployed=DEPLOYED, current=None, **variables):
+    start = o.plan_start(mode, settings(**variables), app_result(*secrets), host=HOST)
+    return o.plan_secret(mode, start, running() if current is None else current, deployed)
+
+
+def test_snapshot_is_this_hosts_part_of_the_app_read():
+    start = o.plan_start("rotate", settings(), app_result(cred("k1"), cred("k2", name="procall-msteams: ucs2")), host=HOST)
+    snapshot = start["snapshot"]
+    assert snapshot["consumer"] == NAME and snapshot["read_at"] == READ_AT
+    assert [c["keyId"] for c in snapshot["credentials"]] == ["k1"], "never another host's secret"
+
+
+@pytest.mark.parametrize(
+    ("result", "host"),
+    [({"app_id": APP}, HOST), (app_result(cred("k1"), read_at=None), HOST), (app_result(cred("k1"), read_at="soon"), HOST), (app_result(cred("k1")), None)],
+)
+def test_no_snapshot_without_secrets_clock_or_host(result, host):
+    assert o.plan_start("rotate", settings(), result, host=host)["snapshot"] is None
+
+
+def test_a_converged_host_is_kept_without_any_call():
+    plan = fast("rotate", cred("k1"))
+    assert plan["secret_call"] is False and plan["change"] is False and plan["deploy"] is False
+    assert plan["secret"]["key_id"] == "k1" and not plan["secret"]["created"]
+    assert plan["secret"]["days_left"] == 183 and "no token request" in plan["secret"]["why"]
+    assert plan["revoke_key_ids"] == [] and DEPLOYED not in json.dumps(plan)
+    out = o.host_outcome("rotate", plan)
+    assert out["status"] == "kept" and out["secret_key_id"] == "k1" and out["secret_days_left"] == 183
+
+
+def test_onboard_deploys_a_kept_secret_without_the_module():
+    plan = fast("onboard", cred("k1"))
+    assert plan["secret_call"] is False and plan["deploy"] and plan["change"] and not plan["use_new_secret"]
+    assert o.plan_deploy("onboard", plan, {"skipped": True}, False) == plan, "a settled plan passes the deploy step"
+
+
+@pytest.mark.parametrize(
+    ("secrets", "why"),
+    [
+        ((cred("k1"), cred("k2")), "two secrets share the hint: the module decides (with a token request)"),
+        ((cred("k1", end="2026-07-01T00:00:00Z"),), "30 days left: due"),
+        ((cred("k1", hint="Xyz"),), "no secret of the host has the deployed hint"),
+        ((), "the host has no secret in the app"),
+    ],
+)
+def test_the_module_decides_when_the_read_does_not_settle_it(secrets, why):
+    plan = fast("rotate", *secrets)
+    assert plan["secret_call"] and plan["change"] and plan["secret_state"] == "present", why
+
+
+def test_health_check_asks_the_module_for_every_host():
+    plan = fast("rotate", cred("k1"), msteams_secret_health_check="yes")
+    assert plan["secret_call"] and plan["send_current_secret"]
+
+
+def test_a_host_without_a_deployed_secret_gets_a_new_one():
+    plan = fast("onboard", cred("k1"), deployed=None)
+    assert plan["secret_call"] and plan["secret_state"] == "rotated"
+
+
+# -- revokes: only what this run superseded, and stale replaced secrets --------------------------------------------------------
+
+OLD = "2026-01-01T00:00:00Z"
+RECENT = "2026-06-01T11:30:00Z"  # 30 minutes before READ_AT: inside the default grace of 60
+
+
+def test_cleanup_of_a_converged_host_revokes_only_old_replaced_secrets():
+    plan = fast("rotate", cred("k-run", start="2026-03-01T00:00:00Z"), cred("k-left", hint="Old", start=OLD), cred("k-young", hint="New", start=RECENT))
+    assert plan["secret_call"] is False and plan["change"] and not plan["deploy"]
+    assert plan["revoke_key_ids"] == ["k-left"] and not plan["reread"]
+
+
+def test_cleanup_spares_everything_while_the_running_secret_is_young():
+    plan = fast("rotate", cred("k-run", start=RECENT), cred("k-left", hint="Old", start=OLD))
+    assert plan["revoke_key_ids"] == [] and not plan["change"]
+
+
+def test_cleanup_never_revokes_a_secret_newer_than_the_running_one():
+    plan = fast("rotate", cred("k-run", start="2026-03-01T00:00:00Z"), cred("k-newer", hint="New", start="2026-04-01T00:00:00Z"))
+    assert plan["revoke_key_ids"] == []
+
+
+def test_grace_zero_revokes_every_older_replaced_secret():
+    plan = fast("rotate", cred("k-run", start="2026-06-01T11:59:00Z"), cred("k-left", hint="Old", start=RECENT), msteams_secret_revoke_grace_minutes=0)
+    assert plan["revoke_key_ids"] == ["k-left"]
+
+
+def created(superseded=("k-old",), key_id="k-new"):
+    return secret_result(key_id=key_id, superseded_key_ids=list(superseded), replaced_key_ids=["k-old", "k-other-run"])
+
+
+def test_a_new_secret_revokes_what_this_run_superseded_and_old_leftovers_not_an_overlapping_runs_secret():
+    secrets = (cred("k-old", end="2026-06-20T00:00:00Z"), cred("k-left", hint="Lft", start=OLD), cred("k-other-run", hint="Oth", start=RECENT))
+    plan = fast("rotate", *secrets)
+    assert plan["secret_call"]
+    deploy = o.plan_deploy("rotate", plan, created(), False)
+    assert deploy["deploy"] and deploy["use_new_secret"]
+    assert deploy["revoke_key_ids"] == ["k-old", "k-left"], "never k-other-run: younger than the grace"
+    assert deploy["reread"], "the host is read again: the revoke keeps what it runs then"
+    assert not o.plan_deploy("rotate", plan, dict(created(), secret=None), True)["reread"], "check mode changed nothing to read back"
+
+
+def test_a_new_secret_for_a_host_that_ran_none_of_its_secrets_revokes_only_old_leftovers():
+    plan = fast("onboard", cred("k-left", hint="Lft", start=OLD), cred("k-fresh", hint="Frs", start=RECENT))
+    deploy = o.plan_deploy("onboard", plan, created(superseded=()), False)
+    assert deploy["revoke_key_ids"] == ["k-left"]
+
+
+def test_a_secret_the_module_kept_settles_cleanup_by_its_start():
+    secrets = (cred("k1", start="2026-03-01T00:00:00Z"), cred("k2", start="2026-02-01T00:00:00Z"), cred("k-left", hint="Lft", start=OLD))
+    plan = fast("rotate", *secrets)  # k1 and k2 share the deployed hint: the module picks (token request)
+    kept = o.plan_deploy("rotate", plan, secret_result(changed=False, key_id="k1"), False)
+    assert not kept["deploy"] and kept["revoke_key_ids"] == ["k-left", "k2"] and not kept["reread"]
+    unknown = o.plan_deploy("rotate", plan, secret_result(changed=False, key_id="k-made-meanwhile"), False)
+    assert unknown["revoke_key_ids"] == [], "a kept secret missing from the read settles nothing"
+
+
+def test_without_a_snapshot_only_the_superseded_secret_goes():
+    deploy = through_deploy("rotate", result=created())
+    assert deploy["revoke_key_ids"] == ["k-old"]
+
+
+@pytest.mark.parametrize(("value", "words"), [("soon", "from 0 to 10080, not 'soon'"), (-1, "from 0 to 10080, not -1"), (10081, "not 10081")])
+def test_settings_with_a_bad_grace_name_the_variable(value, words):
+    s = settings(msteams_secret_revoke_grace_minutes=value)
+    assert not s["proceed"] and s["outcome"]["reason"].startswith("ucs1: msteams_secret_revoke_grace_minutes must be a whole number of minutes")
+    assert words in s["outcome"]["reason"]
+
+
+def test_settings_grace_and_health_check_defaults_and_values():
+    s = settings()
+    assert (s["revoke_grace_minutes"], s["health_check"]) == (60, False)
+    s = settings(msteams_secret_revoke_grace_minutes="0", msteams_secret_health_check=True)
+    assert (s["revoke_grace_minutes"], s["health_check"]) == (0, True)
+    assert settings(msteams_secret_health_check="off")["health_check"] is False
+
+
+def test_settings_with_a_bad_health_check_name_the_variable():
+    s = settings(msteams_secret_health_check="sometimes")
+    assert not s["proceed"] and s["outcome"]["reason"] == "ucs1: msteams_secret_health_check must be true or false, not 'sometimes'"

@@ -247,3 +247,86 @@ def test_every_allowed_pair_keeps_the_new_secret_on_rerun(later):
 def test_largest_allowed_rotate_before_rotates_once_a_day_has_passed():
     assert _rerun_after_rotation(179, 180, datetime.timedelta(days=1)) == ("create", "create")
     assert _rerun_after_rotation(178, 180, datetime.timedelta(days=1)) == ("keep", "keep")
+
+
+# -- overlapping runs and interrupted revokes ---------------------------------------------------------------
+
+
+def started_at(key, name, minutes_ago, hint="abc", days=100):
+    c = cred(key, name, days, hint)
+    c["startDateTime"] = (NOW - datetime.timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return c
+
+
+def test_plan_present_supersedes_only_what_the_consumer_ran():
+    creds = [cred("k-run", UCS1, 10, "abc"), cred("k-other-run", UCS1, 180, "new"), cred("k2", UCS2, 10, "abc")]
+    plan = s.plan_present(creds, UCS1, NOW, 30, current_secret="abc-deployed")
+    assert plan.action == "create" and plan.superseded_key_ids() == ["k-run"]
+    assert sorted(plan.replaced_key_ids()) == ["k-other-run", "k-run"], "replaced still lists every secret of the consumer"
+    assert s.plan_present(creds, UCS1, NOW, 30, force=True).superseded_key_ids() == [], "nothing deployed: nothing superseded"
+    assert s.plan_present(creds, UCS1, NOW, 30, current_secret="zzz-unknown").superseded_key_ids() == []
+
+
+def test_plan_present_keeping_supersedes_nothing():
+    plan = s.plan_present([cred("k1", UCS1, 100)], UCS1, NOW, 30, current_secret="abc-x", current_secret_works=True)
+    assert plan.action == "keep" and plan.superseded_key_ids() == []
+
+
+def test_kept_by_hint_exactly_one_usable_match():
+    assert s.kept_by_hint([cred("k1", UCS1, 100), cred("k2", UCS2, 100)], UCS1, "abc-x", NOW, 30)["keyId"] == "k1"
+    assert s.kept_by_hint([cred("k1", UCS1, 100), cred("k2", UCS1, 100)], UCS1, "abc-x", NOW, 30) is None, "ambiguous"
+    assert s.kept_by_hint([cred("k1", UCS1, 30)], UCS1, "abc-x", NOW, 30) is None, "due"
+    assert s.kept_by_hint([cred("k1", UCS1, 100, "xyz")], UCS1, "abc-x", NOW, 30) is None, "no match"
+    assert s.kept_by_hint([cred("k1", UCS1, 100)], UCS1, None, NOW, 30) is None, "nothing deployed"
+
+
+def test_stale_credentials_older_than_the_running_one_and_the_grace():
+    running = started_at("k-run", UCS1, 120)
+    creds = [running, started_at("k-left", UCS1, 600, "old"), started_at("k-young", UCS1, 30, "yng"), started_at("k2", UCS2, 600)]
+    assert [c["keyId"] for c in s.stale_credentials(creds, UCS1, running, NOW, 60)] == ["k-left"]
+    assert [c["keyId"] for c in s.stale_credentials(creds, UCS1, running, NOW, 0)] == ["k-left"], "k-young is newer than the running one"
+
+
+def test_stale_credentials_wait_while_the_running_one_is_younger_than_the_grace():
+    running = started_at("k-run", UCS1, 10)
+    creds = [running, started_at("k-left", UCS1, 600, "old")]
+    assert s.stale_credentials(creds, UCS1, running, NOW, 60) == []
+    assert [c["keyId"] for c in s.stale_credentials(creds, UCS1, running, NOW, 5)] == ["k-left"]
+
+
+def test_stale_credentials_for_a_secret_this_run_made():
+    creds = [started_at("k-old", UCS1, 900), started_at("k-left", UCS1, 600), started_at("k-young", UCS1, 30)]
+    assert [c["keyId"] for c in s.stale_credentials(creds, UCS1, None, NOW, 60)] == ["k-old", "k-left"]
+
+
+def test_stale_credentials_never_an_undated_one():
+    running = started_at("k-run", UCS1, 120)
+    undated = dict(cred("k-nodate", UCS1, 10), startDateTime=None)
+    assert s.stale_credentials([running, undated], UCS1, running, NOW, 60) == []
+    assert s.stale_credentials([dict(running, startDateTime=None), started_at("k-left", UCS1, 600)], UCS1, dict(running, startDateTime=None), NOW, 60) == []
+
+
+def test_replaced_credentials_still_valid_and_older_than_the_running_one():
+    running = started_at("k-run", UCS1, 120)
+    creds = [running, started_at("k-left", UCS1, 600), started_at("k-expired", UCS1, 900, days=-1), started_at("k-newer", UCS1, 30)]
+    assert [c["keyId"] for c in s.replaced_credentials(creds, UCS1, running, NOW)] == ["k-left"]
+    assert s.replaced_credentials(creds, UCS1, None, NOW) == []
+
+
+def test_graph_credential_reads_the_public_form():
+    public = {"key_id": "k1", "display_name": UCS1, "hint": "abc", "start_date": "2026-01-01T00:00:00Z", "end_date": "2026-07-01T00:00:00Z"}
+    assert s.graph_credential(public) == {
+        "keyId": "k1",
+        "displayName": UCS1,
+        "hint": "abc",
+        "startDateTime": "2026-01-01T00:00:00Z",
+        "endDateTime": "2026-07-01T00:00:00Z",
+    }
+    assert s.graph_credential(cred("k1", UCS1, 1))["keyId"] == "k1"
+
+
+def test_absent_with_the_running_value_never_revokes_what_the_host_runs():
+    # The revoke after a deployment: key ids this run chose, the value the host runs now as current_secret.
+    creds = [cred("k-old", UCS1, 10, "old"), cred("k-now", UCS1, 180, "now")]
+    chosen = s.plan_absent(creds, UCS1, key_ids=["k-old", "k-now"], current_secret="now-running-value")
+    assert [c["keyId"] for c in chosen] == ["k-old"]
