@@ -21,10 +21,13 @@ import csv
 import io
 import json
 
+from ansible_collections.procall.msteams.plugins.module_utils._dates import parse_graph_datetime
 from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
     DEFAULT_NAME_PREFIX,
+    graph_credential,
     hint_matches,
     orphan_secrets,
+    replaced_credentials,
     secret_consumer,
     secret_display_name,
 )
@@ -96,6 +99,24 @@ def match_secret(secrets, deployed_secret, host, name_prefix=DEFAULT_NAME_PREFIX
     return sorted(named or candidates, key=_days)[0]
 
 
+def replaced_secrets(app_info, match, host, name_prefix=DEFAULT_NAME_PREFIX):
+    """The host's replaced secrets that still work: its other unexpired secrets older than the one it
+    runs (``_secrets.replaced_credentials``), as ``{key_id, days_left}``, oldest first. Left by an
+    overlapping run or a revoke that failed; the next onboard or rotate_secret run revokes them once
+    they are older than ``msteams_secret_revoke_grace_minutes``. Not a problem of the host."""
+    own = secret_display_name(name_prefix, host)
+    try:
+        now = parse_graph_datetime((app_info or {}).get("secrets_read_at"))
+    except ValueError:
+        now = None
+    if not match or match.get("display_name") != own or now is None:
+        return []
+    secrets = [s for s in (app_info or {}).get("secrets") or [] if isinstance(s, dict)]
+    left = {s.get("key_id"): s.get("days_left") for s in secrets}
+    found = replaced_credentials([graph_credential(s) for s in secrets], own, graph_credential(match), now)
+    return [{"key_id": _text(c["keyId"]), "days_left": left.get(c["keyId"])} for c in found]
+
+
 def problems_of(current, app_info, has_key, match):
     """What is wrong with a host, one sentence each, in the order a person fixes them."""
     current = current or {}
@@ -155,8 +176,10 @@ def status_row(host, current, app_info, deployed_secret, tenant_id, min_days=DEF
     has_key = bool(status_key(tenant_id, current))
     match = match_secret(app_info.get("secrets"), deployed_secret, host) if has_key and not app_info.get("failed") else None
     problems = problems_of(current, app_info, has_key, match)
+    replaced = replaced_secrets(app_info, match, host)
     match = match or {}
     return {
+        "replaced_secrets": replaced,
         "tenant_id": _text(current.get("tenant_id")),
         "client_id": _text(current.get("client_id")),
         "app_display_name": _text(app_info.get("display_name")),
@@ -209,6 +232,7 @@ def report_row(host, tenant, outcome):
     row.update(dict.fromkeys(ROW_FIELDS, ""))
     row.update(outcome or {"status": "broken", "reason": UNREAD_REASON})
     row.pop("app_notes", None)
+    row.setdefault("replaced_secrets", [])
     if row.get("status") == "failed":
         row["status"] = "broken"
     return row
@@ -279,9 +303,17 @@ def collect_notes(hosts):
     return orphans, not_checked
 
 
-def note_lines(orphans, not_checked):
-    """The lines under the table: orphaned secrets, then what was not checked (each once)."""
+def note_lines(orphans, not_checked, rows=()):
+    """The lines under the table: replaced secrets still valid (per host), orphaned secrets, then what
+    was not checked (each once)."""
     lines = []
+    replaced = [(r["host"], s) for r in rows for s in r.get("replaced_secrets") or []]
+    if replaced:
+        lines.append(
+            "Replaced secrets still valid (host, key id, days left; the next onboard or rotate_secret revokes them"
+            " once older than msteams_secret_revoke_grace_minutes):"
+        )
+        lines.extend("  %s  %s  %s" % (host, s["key_id"], _cell(s.get("days_left"))) for host, s in replaced)
     if orphans:
         lines.append("Secrets of no inventory host (renamed, replaced or removed hosts; consumer, tenant, key id, days left):")
         lines.extend("  %s  %s  %s  %s" % (o["consumer"], o["tenant"], o["key_id"], _cell(o.get("days_left"))) for o in orphans)
@@ -299,7 +331,7 @@ def status_report(hosts, min_days=DEFAULT_MIN_DAYS, due_days=DEFAULT_DUE_DAYS, g
     exit_code, nagios_line = nagios_result(rows, orphans, min_days, due_days)
     return {
         "rows": rows,
-        "lines": table_lines(rows) + note_lines(orphans, not_checked),
+        "lines": table_lines(rows) + note_lines(orphans, not_checked, rows),
         "json": json.dumps({"hosts": rows, "orphans": orphans, "not_checked": not_checked}, indent=4, sort_keys=True) + "\n",
         "csv": csv_text(rows),
         "prometheus": prometheus_text(rows, orphans, generated_at),

@@ -208,3 +208,36 @@ def test_table_shows_dashes_and_yes_no():
     assert " yes " in lines[1] and CLIENT in lines[1]
     assert lines[2].split()[:4] == ["ucs2", "contoso", "-", "-"]
     assert " no " in lines[2] and "pending" in lines[2]
+
+
+# -- replaced secrets that still work (an overlapping run, a revoke that failed) ---------------------------------------
+
+
+def dated(key, hint, start, days=100, end="2027-01-01T00:00:00Z", host=HOST):
+    return dict(secret(key, days, hint, host), start_date=start, end_date=end)
+
+
+def test_replaced_secrets_are_reported_per_host_without_a_problem():
+    info = app(
+        dated("k-run", "abc", "2026-05-01T00:00:00Z"),
+        dated("k-left", "old", "2026-01-01T00:00:00Z", days=20),
+        dated("k-expired", "exp", "2025-01-01T00:00:00Z", days=-3, end="2026-05-29T00:00:00Z"),
+        dated("k-newer", "new", "2026-05-31T00:00:00Z"),
+        dated("k-other", "oth", "2026-01-01T00:00:00Z", host="ucs2"),
+        secrets_read_at="2026-06-01T00:00:00Z",
+    )
+    r = row(info=info)
+    assert r["status"] == "ok" and r["reason"] == ""
+    assert r["replaced_secrets"] == [{"key_id": "k-left", "days_left": 20}]
+    report = st.status_report([(HOST, "contoso", r)])
+    assert report["lines"][-2].startswith("Replaced secrets still valid") and report["lines"][-1].split() == [HOST, "k-left", "20"]
+    assert json.loads(report["json"])["hosts"][0]["replaced_secrets"] == [{"key_id": "k-left", "days_left": 20}]
+
+
+def test_no_replaced_secrets_without_the_read_time_or_a_match_of_the_hosts_own_name():
+    secrets = (dated("k-run", "abc", "2026-05-01T00:00:00Z"), dated("k-left", "old", "2026-01-01T00:00:00Z"))
+    assert row(info=app(*secrets))["replaced_secrets"] == []
+    shared = dict(dated("k-run", "abc", "2026-05-01T00:00:00Z"), display_name="procall-msteams")
+    assert row(info=app(shared, secrets[1], secrets_read_at="2026-06-01T00:00:00Z"))["replaced_secrets"] == []
+    assert row(info=app(*secrets, secrets_read_at="2026-06-01T00:00:00Z"), deployed="zzz-unknown")["replaced_secrets"] == []
+    assert st.report_row(HOST, "contoso", {"status": "failed"})["replaced_secrets"] == []
