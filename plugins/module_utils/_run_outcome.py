@@ -330,7 +330,7 @@ class HostStepFailed(Exception):
 
 def cleanup_key_ids(plan, running):
     """Replaced secrets of this host's consumer to revoke in this run (``_secrets.stale_credentials``
-    on the leader's read of the app): older than the one the host runs now and than the grace
+    on the leader's read of the app): not the one the host runs now, and older than the grace
     (``msteams_secret_revoke_grace_minutes``). ``running`` None: the host runs a secret this run
     made. Catches the revokes an earlier run could not make (a 503, a 429 storm, a killed run)."""
     snapshot = (plan or {}).get("snapshot") or {}

@@ -100,7 +100,7 @@ def match_secret(secrets, deployed_secret, host, name_prefix=DEFAULT_NAME_PREFIX
 
 
 def replaced_secrets(app_info, match, host, name_prefix=DEFAULT_NAME_PREFIX):
-    """The host's replaced secrets that still work: its other unexpired secrets older than the one it
+    """The host's replaced secrets that still work: its other unexpired secrets, not the one it
     runs (``_secrets.replaced_credentials``), as ``{key_id, days_left}``, oldest first. Left by an
     overlapping run or a revoke that failed; the next onboard or rotate_secret run revokes them once
     they are older than ``msteams_secret_revoke_grace_minutes``. Not a problem of the host."""

@@ -121,16 +121,17 @@ def superseded_credentials(credentials, name, deployed_secret):
 
 
 def stale_credentials(credentials, name, running, now, grace_minutes):
-    """The consumer's replaced secrets that may be revoked now, oldest first.
+    """The consumer's secrets its host no longer runs that may be revoked now, oldest first.
 
     ``running``: the credential the consumer's host runs now (Graph form, with ``keyId`` and
-    ``startDateTime``), or None when its host runs a secret made by this run after
-    ``credentials`` were read (every one of them is then older). A secret is stale when it
-    started before the running one AND more than ``grace_minutes`` before ``now`` (Graph's clock):
-    a younger one may be the new secret of an overlapping run that has not deployed it yet, and
-    is left for a later run. A running secret that is itself younger than the grace (another run
-    just deployed it and may still roll it back) settles first: nothing is stale then. Secrets
-    without a start date are never stale (nothing here can tell their age).
+    ``startDateTime``), or None when its host runs a secret this run made after ``credentials``
+    were read. A secret is stale when it is not the running one and started more than
+    ``grace_minutes`` before ``now`` (Graph's clock): a younger one may be the new secret of an
+    overlapping run that has not deployed it yet, and is left for a later run. Older or newer
+    than the running one does not matter (two overlapping runs can deploy in the other order than
+    they created). While the running secret is itself younger than the grace (another run just
+    deployed it and may still roll back to the one before), nothing is stale. Secrets without a
+    start date are never stale (nothing here can tell their age).
     """
     limit = now - datetime.timedelta(minutes=grace_minutes)
     running_key = None
@@ -142,28 +143,24 @@ def stale_credentials(credentials, name, running, now, grace_minutes):
     stale = []
     for cred in consumer_credentials(credentials, name):
         start = _started(cred)
-        if cred.get("keyId") == running_key or start is None or start > limit:
-            continue
-        if running is not None and not start < running_start:
-            continue
-        stale.append(cred)
+        if cred.get("keyId") != running_key and start is not None and start <= limit:
+            stale.append(cred)
     return sorted(stale, key=_started)
 
 
 def replaced_credentials(credentials, name, running, now):
-    """Replaced secrets that still work: the consumer's other unexpired credentials that started
-    before ``running`` (the one its host runs), oldest first. The status playbook reports them;
-    onboard and rotate_secret revoke them once they are older than the grace (``stale_credentials``)."""
-    running_start = _started(running or {})
-    if running_start is None:
+    """The consumer's secrets its host does not run that still work: every other unexpired
+    credential of the consumer (``running``: the one its host runs), oldest first. The status
+    playbook reports them; onboard and rotate_secret revoke them once they are older than the grace
+    (``stale_credentials``)."""
+    if not running or not running.get("keyId"):
         return []
     found = []
     for cred in consumer_credentials(credentials, name):
-        start = _started(cred)
         left = days_left(cred, now)
-        if cred.get("keyId") != running.get("keyId") and start is not None and start < running_start and left is not None and left > 0:
+        if cred.get("keyId") != running.get("keyId") and left is not None and left > 0:
             found.append(cred)
-    return sorted(found, key=_started)
+    return sorted(found, key=lambda c: _started(c) or datetime.datetime.min.replace(tzinfo=UTC))
 
 
 def graph_credential(secret):

@@ -454,9 +454,9 @@ def test_cleanup_spares_everything_while_the_running_secret_is_young():
     assert plan["revoke_key_ids"] == [] and not plan["change"]
 
 
-def test_cleanup_never_revokes_a_secret_newer_than_the_running_one():
+def test_cleanup_revokes_an_unused_secret_newer_than_the_running_one_once_past_the_grace():
     plan = fast("rotate", cred("k-run", start="2026-03-01T00:00:00Z"), cred("k-newer", hint="New", start="2026-04-01T00:00:00Z"))
-    assert plan["revoke_key_ids"] == []
+    assert plan["revoke_key_ids"] == ["k-newer"]
 
 
 def test_grace_zero_revokes_every_older_replaced_secret():

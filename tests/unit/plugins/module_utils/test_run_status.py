@@ -228,10 +228,10 @@ def test_replaced_secrets_are_reported_per_host_without_a_problem():
     )
     r = row(info=info)
     assert r["status"] == "ok" and r["reason"] == ""
-    assert r["replaced_secrets"] == [{"key_id": "k-left", "days_left": 20}]
+    assert r["replaced_secrets"] == [{"key_id": "k-left", "days_left": 20}, {"key_id": "k-newer", "days_left": 100}]
     report = st.status_report([(HOST, "contoso", r)])
-    assert report["lines"][-2].startswith("Replaced secrets still valid") and report["lines"][-1].split() == [HOST, "k-left", "20"]
-    assert json.loads(report["json"])["hosts"][0]["replaced_secrets"] == [{"key_id": "k-left", "days_left": 20}]
+    assert report["lines"][-3].startswith("Replaced secrets still valid") and report["lines"][-2].split() == [HOST, "k-left", "20"]
+    assert json.loads(report["json"])["hosts"][0]["replaced_secrets"] == r["replaced_secrets"]
 
 
 def test_no_replaced_secrets_without_the_read_time_or_a_match_of_the_hosts_own_name():

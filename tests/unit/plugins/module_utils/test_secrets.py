@@ -280,11 +280,18 @@ def test_kept_by_hint_exactly_one_usable_match():
     assert s.kept_by_hint([cred("k1", UCS1, 100)], UCS1, None, NOW, 30) is None, "nothing deployed"
 
 
-def test_stale_credentials_older_than_the_running_one_and_the_grace():
+def test_stale_credentials_are_the_consumers_others_older_than_the_grace():
     running = started_at("k-run", UCS1, 120)
     creds = [running, started_at("k-left", UCS1, 600, "old"), started_at("k-young", UCS1, 30, "yng"), started_at("k2", UCS2, 600)]
-    assert [c["keyId"] for c in s.stale_credentials(creds, UCS1, running, NOW, 60)] == ["k-left"]
-    assert [c["keyId"] for c in s.stale_credentials(creds, UCS1, running, NOW, 0)] == ["k-left"], "k-young is newer than the running one"
+    assert [c["keyId"] for c in s.stale_credentials(creds, UCS1, running, NOW, 60)] == ["k-left"], "never k-young, k2 or k-run"
+    assert [c["keyId"] for c in s.stale_credentials(creds, UCS1, running, NOW, 0)] == ["k-left", "k-young"]
+
+
+def test_stale_credentials_include_an_unused_newer_one():
+    # Two overlapping runs deployed in the other order than they created: the host runs the older new secret.
+    running = started_at("k-run", UCS1, 300)
+    creds = [running, started_at("k-unused-newer", UCS1, 290, "new")]
+    assert [c["keyId"] for c in s.stale_credentials(creds, UCS1, running, NOW, 60)] == ["k-unused-newer"]
 
 
 def test_stale_credentials_wait_while_the_running_one_is_younger_than_the_grace():
@@ -306,10 +313,10 @@ def test_stale_credentials_never_an_undated_one():
     assert s.stale_credentials([dict(running, startDateTime=None), started_at("k-left", UCS1, 600)], UCS1, dict(running, startDateTime=None), NOW, 60) == []
 
 
-def test_replaced_credentials_still_valid_and_older_than_the_running_one():
+def test_replaced_credentials_are_the_others_that_still_work():
     running = started_at("k-run", UCS1, 120)
-    creds = [running, started_at("k-left", UCS1, 600), started_at("k-expired", UCS1, 900, days=-1), started_at("k-newer", UCS1, 30)]
-    assert [c["keyId"] for c in s.replaced_credentials(creds, UCS1, running, NOW)] == ["k-left"]
+    creds = [running, started_at("k-left", UCS1, 600), started_at("k-expired", UCS1, 900, days=-1), started_at("k-newer", UCS1, 30), started_at("k2", UCS2, 9)]
+    assert [c["keyId"] for c in s.replaced_credentials(creds, UCS1, running, NOW)] == ["k-left", "k-newer"]
     assert s.replaced_credentials(creds, UCS1, None, NOW) == []
 
 
