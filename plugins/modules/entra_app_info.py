@@ -181,6 +181,7 @@ secrets_read_at:
 
 from ansible_collections.procall.msteams.plugins.module_utils._app_lookup import SELECTOR_ARGSPEC, find_application
 from ansible_collections.procall.msteams.plugins.module_utils._consent import not_checked_sentence, unreadable_consent
+from ansible_collections.procall.msteams.plugins.module_utils._dates import format_graph_datetime
 from ansible_collections.procall.msteams.plugins.module_utils._graph_client import GraphError, odata_quote
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.procall.msteams.plugins.module_utils._permissions import (
@@ -189,7 +190,6 @@ from ansible_collections.procall.msteams.plugins.module_utils._permissions impor
     permission_names,
 )
 from ansible_collections.procall.msteams.plugins.module_utils._replication import find_service_principal
-from ansible_collections.procall.msteams.plugins.module_utils._dates import format_graph_datetime
 from ansible_collections.procall.msteams.plugins.module_utils._secrets import describe_secrets
 
 

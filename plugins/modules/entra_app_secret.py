@@ -498,9 +498,7 @@ def run(module):
         )
     start = now.replace(microsecond=0)
     end = new_end_date(start, p["validity_days"])
-    result.update(
-        rotated=True, replaced_key_ids=plan.replaced_key_ids(), superseded_key_ids=plan.superseded_key_ids(), secret_known=True, reason=plan.reason
-    )
+    result.update(rotated=True, replaced_key_ids=plan.replaced_key_ids(), superseded_key_ids=plan.superseded_key_ids(), secret_known=True, reason=plan.reason)
     planned = {"key_id": "(new)", "display_name": name, "end_date": format_graph_datetime(end), "days_left": p["validity_days"]}
     if module.check_mode:
         result.update(secret_known=False, end_date=format_graph_datetime(end), days_left=p["validity_days"], secrets=[planned] + before)
