@@ -226,7 +226,7 @@ superseded_key_ids:
     - Key ids of the consumer's secrets that O(current_secret) matches by its hint (what the consumer ran when it was read), when a new
       secret was created; empty otherwise.
     - What a run that deploys the new secret revokes afterwards (with O(state=absent), O(key_ids) and the value the consumer runs then as
-      O(current_secret)): unlike RV(replaced_key_ids) it never holds a secret an overlapping run made for the same consumer meanwhile.
+      O(current_secret)). Unlike RV(replaced_key_ids) it never holds a secret an overlapping run made for the same consumer meanwhile.
   returned: always
   type: list
   elements: str

@@ -125,7 +125,7 @@ check_mode_secret:
   type: str
 snapshot:
   description:
-    - This host's part of the leader's read of the app (V(start)): C(consumer) (the host's secret name), C(read_at) (Graph's clock)
+    - This host's part of the leader's read of the app (V(start)), with C(consumer) (the host's secret name), C(read_at) (Graph's clock)
       and C(credentials) (the consumer's secrets, no values); null when the leader's answer held no secrets.
   returned: RV(proceed) is true
   type: dict
