@@ -97,7 +97,8 @@ def test_two_overlapping_rotations_leave_every_host_running_a_valid_secret(world
     assert_no_replaced_secret(world)
     assert {r["status"] for r in summary_rows(world, "rotate_secret").values()} == {"kept"}
     again = world.run("rotate_secret")
-    assert again.rc == 0 and again.graph_writes == 0 and again.token_requests == 0, again.result
+    # Converged: no write, and no token request but the automation identity's own login (one per tenant).
+    assert again.rc == 0 and again.graph_writes == 0 and again.token_requests <= len(TENANTS), again.result
 
 
 def wait_for(predicate, timeout):
