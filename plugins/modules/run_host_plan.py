@@ -140,18 +140,6 @@ change:
   description: Whether any step is left for this host after the secret step (the role deploys, or secrets are revoked).
   returned: RV(proceed) is true and RV(secret_call) is false, or step is deploy
   type: bool
-deploy:
-  description: Whether the role deploys the secret (V(deploy)).
-  returned: RV(proceed) is true and step is deploy
-  type: bool
-use_new_secret:
-  description: Whether the role gets the new secret (else the deployed one).
-  returned: RV(proceed) is true and step is deploy
-  type: bool
-check_mode_secret:
-  description: A stand-in value the role gets in check mode, when the new secret does not exist yet.
-  returned: RV(proceed) is true and step is deploy
-  type: str
 revoke_key_ids:
   description:
     - Key ids to revoke after the deployment, never the one the host runs then, for it is passed to the revoke as
