@@ -262,8 +262,11 @@ def test_onboard_check_mode_lists_every_change_of_the_real_run(world):
     state = world.emulator.state(tid)
     grants = [g for g in state["oauth2PermissionGrants"] if g["consentType"] == "AllPrincipals"]
     assert len(grants) == 1 and "Presence.Read.All" in grants[0]["scope"].split()
+    # The host ran no secret when the run read it, so the run superseded none: its older secret is
+    # younger than msteams_secret_revoke_grace_minutes (it may be an overlapping run's) and is
+    # left for a later run's cleanup (docs/consent-and-secrets.md, "Overlapping runs").
     secrets = world.host_secrets("ucs-c2")
-    assert len(secrets) == 1 and deployed_secret(world, "ucs-c2")[:3] == secrets[0]["hint"]
+    assert len(secrets) == 2 and deployed_secret(world, "ucs-c2")[:3] in [c["hint"] for c in secrets]
     assert_no_secret_in_output(world)
 
 
