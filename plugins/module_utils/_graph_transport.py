@@ -51,7 +51,7 @@ SMALLEST_WAIT = 0.05
 # throttled calls a task waits a few seconds of its 120; half the budget means the tenant (or the
 # network to it) is in trouble and the next run may fail.
 WARN_SHARE = 0.5
-NOTE_REASON_LIMIT = 100
+NOTE_REASON_LIMIT = 160
 NOTE_LINES_LIMIT = 25
 
 
