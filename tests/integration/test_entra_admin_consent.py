@@ -164,6 +164,7 @@ def test_check_mode_after_permission_drift_lists_the_consent_the_real_run_makes(
     graph_emulator.admin(world.tenant).patch_application(world.app["id"], {"requiredResourceAccess": drifted})
     [assignment] = [a for a in world.state()["appRoleAssignments"] if a["principalId"] == sp["id"]]
     graph_emulator.admin(world.tenant).delete_object("appRoleAssignments", assignment["id"])
+    graph_emulator.clock.advance(seconds=5)  # the grant made above is listed now (realistic list lag 2 s)
 
     def onboard(check):
         app_result = run_module("entra_app", app_args, check=check, diff=True)
