@@ -72,7 +72,7 @@ class ActionModule(RunAction):
             if self.host_var(task_vars, host, "__msteams_decom_failure") or not (self.host_var(task_vars, host, "__msteams_decom") or {}).get("proceed"):
                 failed.append(host)
         secrets = (args["app_info"] or {}).get("secrets") or []
-        return decom.app_delete(args["opt_in"], secrets, revoked, failed)
+        return decom.app_delete(args["opt_in"], secrets, revoked, failed, check_mode=self.check_mode(task_vars))
 
     def _outcome(self, args, task_vars):
         plan = args["previous"] or {}

@@ -119,7 +119,9 @@ options:
       - Every wait counts against it - throttling (429, honouring C(Retry-After)), transient 5xx and 409 answers and
         dropped connections (for every method, also token requests), reads of an object the task just created that
         Graph has not replicated yet, a lookup of an app that is not listed yet, and a new secret the token service
-        does not accept yet. Each retry is reported as a warning.
+        does not accept yet.
+      - Each retry is one line of the result's C(graph_retries) (call, reason, seconds waited; shown with C(-v)), not a
+        warning. A task warns only when its retries used half of O(max_retry_wait) or more.
       - A create whose answer may have been lost is retried safely - the app is looked up by its name, a secret by
         its display name and start time, an existing service principal or grant is read back.
       - When the time is used up the task fails with one sentence naming the call and the time waited; running it

@@ -43,6 +43,7 @@ from ansible_collections.procall.msteams.plugins.module_utils._graph_transport i
     REQUESTS_IMPORT_ERROR,
     GraphSession,
     RetryBudget,
+    retry_report,
 )
 from ansible_collections.procall.msteams.plugins.module_utils._permissions import GRAPH_APP_ID
 from ansible_collections.procall.msteams.plugins.module_utils._token_cache import prepare_directory
@@ -76,12 +77,12 @@ def odata_quote(value):
 class GraphClient:
     """One Graph connection of one module run."""
 
-    def __init__(self, params, warn=None, sleep=None, session=None):
+    def __init__(self, params, sleep=None, session=None):
         self.settings = GraphSettings(params)
-        self._warn = warn
         self.request_count = 0
         budget_args = {"sleep": sleep} if sleep is not None else {}
-        self.budget = RetryBudget(self.settings.max_retry_wait, warn=self._warning, **budget_args)
+        # Retries are recorded, not warned about: ``retry_report()`` says what the result shows.
+        self.budget = RetryBudget(self.settings.max_retry_wait, **budget_args)
         self.session = session or GraphSession(self.budget, self.settings.verify, self.settings.timeout, counter=self._count)
         self.auth = GraphAuth(self.settings, self.session)
         self._graph_sp = None
@@ -91,9 +92,9 @@ class GraphClient:
             prepare_directory(self.settings.token_cache_path)  # a bad cache path fails before any request
 
     # ------------------------------------------------------------------ helpers
-    def _warning(self, text):
-        if self._warn:
-            self._warn(text)
+    def retry_report(self, failed=False):
+        """``{"graph_retries": [lines], "warning": text | None}`` of this run's retries (``_graph_transport.retry_report``)."""
+        return retry_report(self.budget.events, self.budget.waited, self.budget.max_wait, failed=failed)
 
     def _count(self, method, url):
         self.request_count += 1
@@ -154,7 +155,7 @@ class GraphClient:
             lagging = (status == 404 and (not codes or codes & {"Request_ResourceNotFound", "ResourceNotFound"})) or (
                 status == 400 and "NoBackingApplicationObject" in codes
             )
-            return "Graph answered %s right after the object was created (replication)" % status if lagging else None
+            return "%s right after the object was created (replication)" % status if lagging else None
 
         return check
 

@@ -3,6 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Base class of the Graph modules: the shared auth argspec and a lazily built client.
 
+Every result of a module that used Graph carries ``graph_retries`` when a call was retried
+(exit and failure alike); retries warn only as ``_graph_transport.retry_report`` decides.
+
 For internal collection use only: the interface may change without notice.
 The options are documented once in ``plugins/doc_fragments/auth.py``; keep both in step.
 """
@@ -110,7 +113,7 @@ class GraphModule(AnsibleModule):
             if not HAS_MSAL and self.params.get("access_token") is None:
                 self.fail_json(msg=missing_required_lib("msal"), exception="".join(traceback.format_exception_only(MSAL_IMPORT_ERROR)))
             try:
-                self._client = GraphClient(self.params, warn=self.warn)
+                self._client = GraphClient(self.params)
             except GraphError as exc:
                 self.fail_graph(exc)
             if self.params.get("validate_certs") is False:
@@ -121,6 +124,25 @@ class GraphModule(AnsibleModule):
 
                     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         return self._client
+
+    def _add_retries(self, result, failed):
+        """``graph_retries`` (one line per retry, shown with -v) and, only when they used much of
+        max_retry_wait, one warning: the decision is ``_graph_transport.retry_report``'s."""
+        if self._client is None:
+            return
+        report = self._client.retry_report(failed=failed)
+        if report["graph_retries"]:
+            result.setdefault("graph_retries", report["graph_retries"])
+        if report["warning"]:
+            self.warn(report["warning"])
+
+    def exit_json(self, **kwargs):
+        self._add_retries(kwargs, failed=bool(kwargs.get("failed")))
+        super().exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        self._add_retries(kwargs, failed=True)
+        super().fail_json(msg, **kwargs)
 
     def run_and_exit(self, run, failures=()):
         """Run a module body ``run(module) -> result`` and exit with its result: the one way every module ends.

@@ -12,6 +12,11 @@ just-created app yet, a new secret the token service does not accept yet. Only t
 it (no attempt count ends earlier). The same session is msal's ``http_client``, so token
 requests are retried like any other call.
 
+Retries are quiet: each one is recorded (:attr:`RetryBudget.events`) and returned in the module
+result as ``graph_retries``, one short line per retry (:func:`retry_report`); a warning is
+printed only when retrying used a large part of ``max_retry_wait`` (the tenant is in trouble).
+The realistic share of throttling is Graph's weather, not something to alert on.
+
 Why not urllib3's ``Retry``: its keyword arguments differ between urllib3 1.26 (RHEL 9) and
 2.x (``backoff_max``), it caps attempts, and it cannot ask "did the create happen?" before it
 resends a POST. requests' default adapter (no retries) is used underneath.
@@ -21,9 +26,10 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from ansible_collections.procall.msteams.plugins.module_utils._dates import parse_http_date
-from ansible_collections.procall.msteams.plugins.module_utils._graph_errors import RetriesExhausted, error_codes, short
+from ansible_collections.procall.msteams.plugins.module_utils._graph_errors import RetriesExhausted, error_codes
 
 try:
     import requests
@@ -41,6 +47,12 @@ TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
 DUPLICATE_CODES = ("Request_MultipleObjectsWithSameKeyValue",)
 BACKOFF_CAP = 8.0
 SMALLEST_WAIT = 0.05
+# Retries warn only when they took this share of max_retry_wait or more: at the realistic ~3 % of
+# throttled calls a task waits a few seconds of its 120; half the budget means the tenant (or the
+# network to it) is in trouble and the next run may fail.
+WARN_SHARE = 0.5
+NOTE_REASON_LIMIT = 160
+NOTE_LINES_LIMIT = 25
 
 
 def backoff(attempt):
@@ -64,14 +76,17 @@ def retry_after_seconds(response, now=None):
 
 
 class RetryBudget:
-    """The total time one module run may spend waiting (max_retry_wait), shared by every retry."""
+    """The total time one module run may spend waiting (max_retry_wait), shared by every retry.
 
-    def __init__(self, max_wait, sleep=time.sleep, warn=None):
+    ``events`` records every wait as ``(target, reason, seconds)`` for :func:`retry_report`.
+    """
+
+    def __init__(self, max_wait, sleep=time.sleep):
         self.max_wait = float(max_wait)
         self.waited = 0.0
         self.retries = 0
+        self.events = []
         self._sleep = sleep
-        self._warn = warn
 
     @property
     def remaining(self):
@@ -94,12 +109,12 @@ class RetryBudget:
         """Charge time lost without sleeping (an attempt that hung until ``timeout``)."""
         self.waited += max(0.0, float(seconds))
 
-    def wait(self, seconds, reason):
+    def wait(self, seconds, reason, target=None):
+        """Sleep ``seconds`` before another attempt at ``target`` (a call or a wait), because of ``reason``."""
         seconds = max(0.0, float(seconds))
         self.waited += seconds
         self.retries += 1
-        if self._warn:
-            self._warn("%s; retried after %.1f s (%.1f s of max_retry_wait=%g used)" % (reason, seconds, self.waited, self.max_wait))
+        self.events.append((target or "retry", reason, seconds))
         if seconds:
             self._sleep(seconds)
 
@@ -117,20 +132,81 @@ class RetryBudget:
             wait = self.next_wait(tries, cap=None if cap is None else cap - spent)
             if wait is None:
                 return None, reason
-            self.wait(wait, "%s: %s" % (what, reason))
+            self.wait(wait, reason, target=what)
             spent += wait
             tries += 1
+
+
+def _seconds(value):
+    return "%g" % round(value, 1)
+
+
+def _clip(text, limit=NOTE_REASON_LIMIT):
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def call_target(method, url):
+    """``GET /applications(...)``: the method and the path of a call, without host and query.
+
+    Only bodies carry secrets (a token request's client secret or assertion), never a path, so
+    the line is safe for a result or a log.
+    """
+    path = urlsplit(url).path or "/"
+    if path.startswith("/v1.0/"):
+        path = path[len("/v1.0") :]
+    return "%s %s" % (method.upper(), path)
+
+
+def retry_report(events, waited, max_wait, failed=False):
+    """What a module run says about its retries: ``{"graph_retries": [lines], "warning": text | None}``.
+
+    The one place that decides whether retries are worth a warning. Every retry becomes a short
+    line of the result ("GET /applications: 429, waited 1 s"; repeats of the same call and reason
+    in a row become one line "(3 times)"), shown with -v. A warning only when the waits used
+    ``WARN_SHARE`` of ``max_retry_wait`` or more: the tenant is throttled or failing far beyond the
+    usual share, and a run may soon fail. A failed run gets no warning: its message already names
+    the call and the time waited.
+    """
+    lines, groups = [], []
+    for target, reason, seconds in events:
+        key = (target, _clip(reason))
+        if groups and groups[-1][0] == key:
+            groups[-1][1] += 1
+            groups[-1][2] += seconds
+        else:
+            groups.append([key, 1, seconds])
+    for (target, reason), count, seconds in groups:
+        times = " (%d times)" % count if count > 1 else ""
+        lines.append("%s: %s%s, waited %s s" % (target, reason, times, _seconds(seconds)))
+    if len(lines) > NOTE_LINES_LIMIT:
+        rest = groups[NOTE_LINES_LIMIT - 1 :]
+        lines = lines[: NOTE_LINES_LIMIT - 1] + ["... and %d more retries, waited %s s" % (sum(g[1] for g in rest), _seconds(sum(g[2] for g in rest)))]
+    warning = None
+    if not failed and max_wait > 0 and events and waited >= WARN_SHARE * max_wait:
+        per_target = {}
+        for target, _reason, seconds in events:
+            per_target[target] = per_target.get(target, 0.0) + seconds
+        worst = max(per_target, key=per_target.get)
+        warning = (
+            "Retries waited %s s of max_retry_wait=%g (%d %s, most for %s): Microsoft Graph throttled or failed this "
+            "task's calls far more than usual, and a run that needs more fails. graph_retries in the task result (shown "
+            "with -v) lists each retry; if this repeats, spread the schedule (fewer parallel runs per tenant) or raise "
+            "max_retry_wait." % (_seconds(waited), max_wait, len(events), "retry" if len(events) == 1 else "retries", worst)
+        )
+    return {"graph_retries": lines, "warning": warning}
 
 
 def transient_reason(method, response, error):
     """Why this outcome is worth another attempt, or None when it is final."""
     if error is not None:
-        return "the connection failed (%s)" % short(error)
+        # The exception's class, not its text: that may hold the URL with its query.
+        return "connection failed (%s)" % type(error).__name__
     status = response.status_code
     if status in TRANSIENT_STATUSES:
-        return "Graph answered %s" % status
+        return str(status)
     if status == 409 and method.upper() != "GET" and not error_codes(response).intersection(DUPLICATE_CODES):
-        return "Graph answered 409 (a concurrent change)"
+        return "409 (a concurrent change)"
     return None
 
 
@@ -182,7 +258,7 @@ if HAS_REQUESTS:
                 wait = self.budget.next_wait(attempt, retry_after_seconds(response))
                 if wait is None:
                     raise RetriesExhausted(method, url, self.budget.waited, self.budget.max_wait, response=response, error=error)
-                self.budget.wait(wait, "%s to %s %s" % (reason, method, url.split("?", 1)[0]))
+                self.budget.wait(wait, reason, target=call_target(method, url))
                 attempt += 1
                 # 429 means Graph did not process the request; after anything else a write may have happened.
                 if before_resend is not None and (response is None or response.status_code != 429):

@@ -15,7 +15,8 @@ For internal collection use only; the interface may change without notice.
   only once it no longer runs the own app);
 - ``app_delete``: whether the opt-in delete of the app registration may run;
 - ``orphan_key_ids``: secrets whose consumer is no host of the inventory (prune);
-- ``decommission_outcome``: the host's row of the summary (``_run_outcome.summary_report``).
+- ``decommission_outcome``: the host's row of the summary (``_run_outcome.summary_report``),
+  in check mode the preview of what would be revoked, restored and deleted.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -176,7 +177,7 @@ def _consumer_of(display_name, prefix):
     return name[len(head) :].strip()
 
 
-def app_delete(opt_in, secrets, revoked_key_ids=(), failed_hosts=(), prefix=None):
+def app_delete(opt_in, secrets, revoked_key_ids=(), failed_hosts=(), prefix=None, check_mode=False):
     """Whether the app registration may be deleted (``msteams_decommission_delete_app``).
 
     Only on request, only when no run host failed, and only when no unexpired secret of the
@@ -201,7 +202,8 @@ def app_delete(opt_in, secrets, revoked_key_ids=(), failed_hosts=(), prefix=None
     return {
         "delete": True,
         "remaining": [],
-        "reason": "the app registration is deleted (restorable for 30 days in the Entra admin center, Deleted applications)",
+        "reason": "the app registration %s deleted (restorable for 30 days in the Entra admin center, Deleted applications)"
+        % ("would be" if check_mode else "is"),
     }
 
 
@@ -228,7 +230,13 @@ def orphan_key_ids(secrets, inventory_hosts, keep_key_ids=(), prefix=None):
 
 
 def decommission_outcome(gone, withdraw=None, revoke=None, revoke_result=None, app_decision=None, role_result=None, check_mode=False):
-    """The host's row: what was restored or removed, which key ids were revoked, what was left."""
+    """The host's row: what was restored or removed, which key ids were revoked, what was left.
+
+    In check mode the row is the preview (written to ``decommission-check.json``): nothing was
+    revoked or deleted, so ``revoked_key_ids`` stays empty and ``would_revoke_key_ids`` /
+    ``would_delete_app`` say what the real run would do; ``file_action`` and ``restored_from``
+    are the planned file step.
+    """
     withdraw = withdraw or {}
     revoke = revoke or {}
     revoke_result = revoke_result or {}
@@ -251,11 +259,16 @@ def decommission_outcome(gone, withdraw=None, revoke=None, revoke_result=None, a
         parts.append(app_decision.get("reason", ""))
     if check_mode:
         parts.append(CHECK_MODE_REASON)
-    return {
+    row = {
         "status": status,
         "reason": "; ".join(p for p in parts if p),
         "file_action": withdraw.get("action", "none") if not gone else "not_contacted",
         "restored_from": withdraw.get("restore_from") or "",
-        "revoked_key_ids": revoked,
+        "revoked_key_ids": [] if check_mode else revoked,
         "app_deleted": bool((app_decision or {}).get("delete")) and not check_mode,
+        "check_mode": bool(check_mode),
     }
+    if check_mode:
+        row["would_revoke_key_ids"] = revoked
+        row["would_delete_app"] = bool((app_decision or {}).get("delete"))
+    return row

@@ -1,7 +1,7 @@
 """procall.msteams.decommission and rotate_secret's prune switch end to end (Graph emulator +
-simulated UCServer hosts). Two playbook-level tests; the decisions are unit-tested in
+simulated UCServer hosts). Three playbook-level tests; the decisions are unit-tested in
 tests/unit/plugins/module_utils/test_run_decommission.py. Each test asserts the out-of-band
-truth: the emulator's key ids, the hosts' files, services and operation logs."""
+truth: the emulator's state and key ids, the hosts' files, services and operation logs."""
 
 from __future__ import annotations
 
@@ -39,6 +39,26 @@ def make_gone(host):
     host._update(cut)
 
 
+def host_files(world):
+    """Every file on every simulated host's disk (bytes) and each service's and process's state."""
+    snapshot = {}
+    for host in world.fleet:
+        disk = host.root / "disk"
+        files = {str(p.relative_to(disk)): p.read_bytes() for p in sorted(disk.rglob("*")) if p.is_file()}
+        state = host.state()
+        services = {name: svc.get("state") for name, svc in state["services"].items()}
+        snapshot[host.name] = {"files": files, "services": services, "processes": sorted(state["processes"])}
+    return snapshot
+
+
+def graph_state(world):
+    return {tenant: world.emulator.state(tid) for tenant, tid in world.tenant_ids.items()}
+
+
+def preview_rows(world):
+    return {row["host"]: row for row in world.report("decommission-check.json")["hosts"]}
+
+
 def test_decommission_check_mode_then_real_run_reachable_and_gone_hosts(world):
     fleet = world.fleet
     backup = fleet["ucs-c1"].cfg_file.parent / "msteams.cfg.20240101T000000Z.bak"
@@ -55,18 +75,23 @@ def test_decommission_check_mode_then_real_run_reachable_and_gone_hosts(world):
     assert refused.graph_writes == 0 and {h: key_ids(world, h) for h in world.hosts} == before
 
     selection = {"msteams_decommission_hosts": "ucs-c1,ucs-c2,ucs-c3"}
+    graph_before, files_before = graph_state(world), host_files(world)
     check = world.run("decommission", check=True, diff=True, extra_vars=selection)
     assert check.rc == 0, check.result
     assert check.graph_writes == 0
     for host in world.hosts:
         assert not {"service_stop", "file_write", "file_delete"} & set(fleet[host].op_names()), host
     assert {h: key_ids(world, h) for h in world.hosts} == before
-    # The report file is not written in check mode: the rows come from the outcome task.
-    rows = {h: r["outcome"] for h, r in check.result.task_results("Record the outcome of this host").items()}
+    assert graph_state(world) == graph_before and host_files(world) == files_before
+    # The preview is written in check mode (decommission-check.json): what would be revoked and restored.
+    rows = preview_rows(world)
     assert set(rows) == {"ucs-c1", "ucs-c2", "ucs-c3"}
     for host in ("ucs-c1", "ucs-c2", "ucs-c3"):
-        assert rows[host]["revoked_key_ids"] == before[host], rows[host]
-    assert rows["ucs-c1"]["file_action"] == "restore" and rows["ucs-c3"]["file_action"] == "remove"
+        assert rows[host]["check_mode"] is True and rows[host]["revoked_key_ids"] == [], rows[host]
+        assert rows[host]["would_revoke_key_ids"] == before[host], rows[host]
+    assert rows["ucs-c1"]["file_action"] == "restore" and rows["ucs-c1"]["restored_from"].endswith("msteams.cfg.20240101T000000Z.bak")
+    assert rows["ucs-c3"]["file_action"] == "remove" and rows["ucs-c2"]["file_action"] == "not_contacted"
+    assert not (world.report_dir / "decommission.json").exists()  # a preview is no record of a real run
     assert "REDACTED" in check.result.output  # the masked diff of msteams.cfg
 
     real = world.run("decommission", extra_vars=selection)
@@ -89,6 +114,59 @@ def test_decommission_check_mode_then_real_run_reachable_and_gone_hosts(world):
     assert key_ids(world, "ucs-c4") == before["ucs-c4"]
     assert fleet["ucs-c4"].msteams_cfg() == untouched_cfg
     assert world.app("contoso")
+    assert_no_secret_in_output(world)
+
+
+# ucs-f1 has no backup from before the own app (msteams.cfg removed); ucs-f2 is gone for good.
+DELETE_TENANTS = {"fabrikam": ["ucs-f1", "ucs-f2"]}
+DELETE_VARS = {"msteams_decommission_hosts": "ucs-f1,ucs-f2", "msteams_decommission_delete_app": True}
+
+
+@pytest.fixture
+def last_hosts(graph_emulator, tmp_path):
+    specs = {"ucs-f2": {"vars": {"msteams_host_gone": True}}}
+    return onboarded_world(World(graph_emulator, tmp_path / "world", tenants=DELETE_TENANTS, host_specs=specs))
+
+
+def test_the_last_hosts_leave_and_the_app_registration_is_deleted_on_request(last_hosts):
+    world = last_hosts
+    fleet = world.fleet
+    make_gone(fleet["ucs-f2"])
+    tid = world.tenant_ids["fabrikam"]
+    app = world.app("fabrikam")
+    before = {h: key_ids(world, h) for h in world.hosts}
+    assert all(before.values()) and sorted(c["keyId"] for c in app["passwordCredentials"]) == sorted(sum(before.values(), []))
+    graph_before, files_before = graph_state(world), host_files(world)
+
+    check = world.run("decommission", check=True, diff=True, extra_vars=DELETE_VARS)
+    assert check.rc == 0, check.result
+    # Check mode changes nothing: not in Entra ID, not on any host (files, services, processes).
+    assert check.graph_writes == 0
+    assert graph_state(world) == graph_before and host_files(world) == files_before
+    rows = preview_rows(world)
+    assert {h: r["would_revoke_key_ids"] for h, r in rows.items()} == before
+    assert all(r["check_mode"] is True and r["revoked_key_ids"] == [] and r["app_deleted"] is False for r in rows.values())
+    assert rows["ucs-f1"]["file_action"] == "remove" and rows["ucs-f2"]["file_action"] == "not_contacted"
+    [leader] = [r for r in rows.values() if r["would_delete_app"]]
+    assert "would be deleted (restorable for 30 days" in leader["reason"]
+
+    real = world.run("decommission", extra_vars=DELETE_VARS)
+    assert real.rc == 0, real.result
+    # Out of band: the app registration and its service principal are gone from the tenant.
+    # The emulator does not model deletedItems (restore); the summary says the app is restorable.
+    state = world.emulator.state(tid)
+    assert app["id"] not in {a["id"] for a in state["applications"]}
+    assert app["appId"] not in {sp["appId"] for sp in state["servicePrincipals"]}
+    assert any(r["method"] == "DELETE" and app["id"] in r["path"] and r["status"] == 204 for r in world.emulator.requests())
+    rows = summary_rows(world, "decommission")
+    assert {h: r["status"] for h, r in rows.items()} == {"ucs-f1": "decommissioned", "ucs-f2": "gone_revoked"}
+    assert {h: r["revoked_key_ids"] for h, r in rows.items()} == before
+    [leader] = [r for r in rows.values() if r["app_deleted"]]
+    assert "is deleted (restorable for 30 days in the Entra admin center, Deleted applications)" in leader["reason"]
+    assert "restorable for 30 days" in "\n".join(real.result.task_results("Print the summary")["localhost"]["msg"])
+    # The reachable host runs without the own app; the gone one was never contacted.
+    assert fleet["ucs-f1"].msteams_cfg() is None and fleet["ucs-f1"].service_state() == "running"
+    assert fleet["ucs-f2"].state()["connection_execs"] == 0
     assert_no_secret_in_output(world)
 
 

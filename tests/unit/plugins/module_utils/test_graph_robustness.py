@@ -23,13 +23,9 @@ CLIENT = "0d1e2f3a-0000-4000-8000-000000000001"
 class Recorder:
     def __init__(self):
         self.sleeps = []
-        self.warnings = []
 
     def sleep(self, seconds):
         self.sleeps.append(seconds)
-
-    def warn(self, text):
-        self.warnings.append(text)
 
 
 def secret_params(stub, tmp_path, **overrides):
@@ -54,16 +50,18 @@ def test_a_503_from_the_token_endpoint_is_retried_like_any_call(graph_stub, tmp_
     graph_stub.token_faults = [unavailable(), DROP]
     graph_stub.add("GET", r"^/v1.0/organization", (200, {}, {"value": [{"id": "org"}]}))
     rec = Recorder()
-    c = GraphClient(secret_params(graph_stub, tmp_path), warn=rec.warn, sleep=rec.sleep)
+    c = GraphClient(secret_params(graph_stub, tmp_path), sleep=rec.sleep)
     assert c.list("organization") == [{"id": "org"}]
     assert len(graph_stub.token_requests()) == 3 and rec.sleeps == [1.0, 2.0]
-    assert any("503" in w and "POST" in w for w in rec.warnings)
+    notes = c.retry_report()["graph_retries"]
+    assert notes[0].startswith("POST /") and "/oauth2/v2.0/token: 503, waited 1 s" in notes[0], notes
+    assert "connection failed" in notes[1] and SECRET not in repr(notes)
 
 
 def test_a_token_endpoint_that_keeps_failing_ends_in_one_sentence_not_msal_http_error(graph_stub, tmp_path):
     graph_stub.token_faults = [unavailable()] * 50
     rec = Recorder()
-    c = GraphClient(secret_params(graph_stub, tmp_path, max_retry_wait=3), warn=rec.warn, sleep=rec.sleep)
+    c = GraphClient(secret_params(graph_stub, tmp_path, max_retry_wait=3), sleep=rec.sleep)
     with pytest.raises(GraphError) as exc:
         c.list("organization")
     text = str(exc.value)
@@ -87,7 +85,7 @@ def test_a_tls_verification_failure_fails_at_once(graph_stub, tmp_path):
 
     wrong_ca, _chain = make_ca_and_cert(other_ca)
     rec = Recorder()
-    c = GraphClient(secret_params(graph_stub, tmp_path, ca_path=wrong_ca), warn=rec.warn, sleep=rec.sleep)
+    c = GraphClient(secret_params(graph_stub, tmp_path, ca_path=wrong_ca), sleep=rec.sleep)
     started = time.monotonic()
     with pytest.raises(GraphError) as exc:
         c.list("organization")
@@ -218,5 +216,5 @@ def test_the_env_an_awx_azure_credential_injects_validates(monkeypatch):
 def test_a_401_from_the_token_endpoint_is_not_retried(graph_stub, tmp_path):
     rec = Recorder()
     with pytest.raises(GraphAuthError):
-        GraphClient(secret_params(graph_stub, tmp_path, client_secret="wrong"), warn=rec.warn, sleep=rec.sleep).token_claims()
+        GraphClient(secret_params(graph_stub, tmp_path, client_secret="wrong"), sleep=rec.sleep).token_claims()
     assert rec.sleeps == [] and len(graph_stub.token_requests()) == 1

@@ -129,7 +129,9 @@ def test_the_app_is_left_without_the_opt_in():
 
 def test_the_app_is_deleted_when_no_unexpired_secret_remains():
     decision = d.app_delete("true", [secret("k1", "ucs1"), secret("k2", "ucs2", expired=True)], revoked_key_ids=["k1"])
-    assert decision["delete"] is True and "30 days" in decision["reason"]
+    assert decision["delete"] is True and "is deleted (restorable for 30 days" in decision["reason"]
+    preview = d.app_delete("true", [secret("k1", "ucs1")], revoked_key_ids=["k1"], check_mode=True)
+    assert preview["delete"] is True and "would be deleted (restorable for 30 days" in preview["reason"]
 
 
 def test_the_app_is_left_while_a_secret_remains_or_a_host_failed():
@@ -156,6 +158,7 @@ def test_outcome_of_a_reachable_host():
     withdraw = {"act": True, "action": "restore", "restore_from": "b.bak", "msg": "msteams.cfg is restored from b.bak"}
     outcome = d.decommission_outcome(False, withdraw, {"revoke": True}, {"revoked_key_ids": ["k1"]}, None, {"service_state": "running"})
     assert outcome["status"] == "decommissioned" and outcome["revoked_key_ids"] == ["k1"] and outcome["restored_from"] == "b.bak"
+    assert outcome["check_mode"] is False and "would_revoke_key_ids" not in outcome and "would_delete_app" not in outcome
     assert "service running" in outcome["reason"] and "k1" in outcome["reason"]
     assert outcome["status"] in TITLES
 
@@ -165,6 +168,16 @@ def test_outcome_of_a_gone_host_in_check_mode_with_the_app_decision():
     outcome = d.decommission_outcome(True, None, {"revoke": True}, {"revoked_key_ids": ["k2"]}, app, check_mode=True)
     assert outcome["status"] == "gone_revoked" and outcome["file_action"] == "not_contacted"
     assert "would be revoked" in outcome["reason"] and outcome["app_deleted"] is False
+    # The preview row (decommission-check.json): nothing revoked or deleted, what would be is named apart.
+    assert outcome["check_mode"] is True and outcome["revoked_key_ids"] == [] and outcome["would_revoke_key_ids"] == ["k2"]
+    assert outcome["would_delete_app"] is True
+
+
+def test_check_mode_outcome_of_a_reachable_host_names_the_planned_file_step():
+    withdraw = {"act": True, "action": "restore", "restore_from": "b.bak", "msg": "msteams.cfg would be restored from b.bak"}
+    outcome = d.decommission_outcome(False, withdraw, {"revoke": True}, {"revoked_key_ids": ["k1"]}, None, None, check_mode=True)
+    assert outcome["file_action"] == "restore" and outcome["restored_from"] == "b.bak" and outcome["would_revoke_key_ids"] == ["k1"]
+    assert outcome["revoked_key_ids"] == [] and outcome["would_delete_app"] is False and "check mode" in outcome["reason"]
 
 
 def test_outcome_of_a_host_left_and_of_a_failed_revocation():
