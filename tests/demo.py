@@ -53,6 +53,7 @@ def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
+
 DEMO_TENANTS = {"contoso": ["ucs-contoso-1", "ucs-contoso-2"], "fabrikam": ["ucs-fabrikam-1", "ucs-fabrikam-2"]}
 
 

@@ -303,7 +303,8 @@ def report(bench: Bench, args, versions_line: str, out=print) -> None:
         out("")
         for run, speedup in s["speedup"].items():
             out(f"- {run}: speedup {speedup}x over one process")
-        out("- emulator state after the sliced runs: " + ("one app per tenant, every host converged with a valid secret" if not s["problems"] else "; ".join(s["problems"])))
+        state = "; ".join(s["problems"]) or "one app per tenant, every host converged with a valid secret"
+        out(f"- emulator state after the sliced runs: {state}")
 
 
 def main(argv=None) -> int:

@@ -26,9 +26,18 @@ def awx_slice(hosts, number: int, count: int) -> list[str]:
     return sorted(hosts)[number - 1 :: count]
 
 
-def limit_slices(hosts, count: int) -> list[dict]:
-    """``count`` slices for concurrent runs with ``--limit`` on the whole inventory (AWX's host assignment)."""
-    return [{"limit": ",".join(awx_slice(hosts, k, count)), "hosts": awx_slice(hosts, k, count)} for k in range(1, count + 1)]
+def limit_slices(hosts, count: int, localhost: bool = True) -> list[dict]:
+    """``count`` slices for concurrent runs with ``--limit`` on the whole inventory (AWX's host assignment).
+
+    ``--limit`` also filters the playbooks' last play (``hosts: localhost``: the summary, the
+    report file and the failure of the run when a host failed), so each limit names localhost
+    too, unless ``localhost=False``.
+    """
+    slices = []
+    for k in range(1, count + 1):
+        mine = awx_slice(hosts, k, count)
+        slices.append({"limit": ",".join(mine + (["localhost"] if localhost else [])), "hosts": mine})
+    return slices
 
 
 def awx_slice_inventory(inventory: dict, number: int, count: int) -> dict:

@@ -9,7 +9,8 @@ Two things for the benchmarks (tests/benchmarks/fleet.py):
 - ``ucsim_call_delay`` (seconds, default 0) sleeps before each command, the cost model of a
   WinRM round trip: a real module call over WinRM opens a shell, sends the command and reads
   its output, about half a second on a LAN. The sleep is wall time, not CPU, and happens in
-  the fork's worker, so forks overlap it as they overlap real network waits.
+  the fork's worker, so forks overlap it as they overlap real network waits; the host's state
+  adds it up in ``delay_seconds``.
 - ``host_cpu`` in the host's state adds up the CPU seconds of the module processes this
   connection ran: on a real host that work runs on the Windows host, not on the controller,
   so a benchmark can tell the controller's own share from the simulated hosts'.
@@ -67,11 +68,13 @@ class Connection(LocalConnection):
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
         root = self.get_option("host_dir")
+        delay = float(self.get_option("call_delay") or 0)
         with Host(root).locked() as state:
             state["connection_execs"] += 1
+            if delay > 0:
+                state["delay_seconds"] = state.get("delay_seconds", 0.0) + delay
         if state.get("unreachable"):
             raise AnsibleConnectionFailure(f"simulated: host {self._play_context.remote_addr or ''} stopped answering (fault unreachable_after)")
-        delay = float(self.get_option("call_delay") or 0)
         if delay > 0:
             time.sleep(delay)
         # Each worker is its own forked process, so this reaches only this host's commands,
