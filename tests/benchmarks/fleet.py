@@ -241,7 +241,7 @@ def table(rows: list[dict], columns, markdown: bool) -> list[str]:
     heads = [h for _k, h in columns]
     cells = [[str(r.get(k, "")) for k, _h in columns] for r in rows]
     if markdown:
-        lines = ["| " + " | ".join(heads) + " |", "|" + "|".join("---" for _ in heads) + "|"]
+        lines = ["| " + " | ".join(heads) + " |", "|" + "|".join("---" for _head in heads) + "|"]
         return lines + ["| " + " | ".join(c) + " |" for c in cells]
     widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(heads)]
     fmt = "  ".join("{:<%d}" % w if i == 0 else "{:>%d}" % w for i, w in enumerate(widths))
