@@ -43,6 +43,16 @@ ONBOARD_ROLES = [
 ROTATION_ROLES = ["Application.ReadWrite.OwnedBy"]
 
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
+TASK_COUNTS_FILE = "task-counts.json"
+
+
+def _children_cpu() -> float:
+    """User + sys CPU seconds of this process's finished (waited-for) children and theirs."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
 
 DEMO_TENANTS = {"contoso": ["ucs-contoso-1", "ucs-contoso-2"], "fabrikam": ["ucs-fabrikam-1", "ucs-fabrikam-2"]}
 
@@ -69,6 +79,17 @@ class RunRecord:
     graph_writes_ok: int = 0
     # The playbook's report (msteams_report_dir/<playbook>.json) when this run wrote one.
     report: dict | None = dataclasses.field(default=None, repr=False)
+    # Controller CPU seconds (user + sys) of the ansible-playbook process tree: its module
+    # processes included, also those standing for the Windows hosts (host_cpu_seconds of it).
+    cpu_seconds: float = 0.0
+    host_cpu_seconds: float = 0.0
+    # Commands the simulated hosts' connection ran per host (one WinRM round trip each).
+    round_trips: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Tasks Ansible reported per host (tests/benchmarks/callback_plugins/bench_task_counts.py):
+    # {"ok", "failed", "skipped", "unreachable", "includes"}; "localhost" holds the summary plays.
+    tasks: dict[str, dict] = dataclasses.field(default_factory=dict)
+    # run_slices: each process's {"result", "report"}.
+    slices: list[dict] | None = dataclasses.field(default=None, repr=False)
 
     def numbers(self) -> dict:
         """The machine-readable numbers of this run (compared across ansible-core versions by make compat)."""
@@ -89,6 +110,24 @@ class RunRecord:
     @property
     def module_calls_per_host(self) -> float:
         return sum(self.module_calls.values()) / max(len(self.module_calls), 1)
+
+    @property
+    def round_trips_per_host(self) -> float:
+        return sum(self.round_trips.values()) / max(len(self.round_trips), 1)
+
+    def tasks_of(self, host: str) -> int:
+        """Task results reported for this host (ok, failed, skipped, unreachable; includes apart)."""
+        counts = self.tasks.get(host, {})
+        return sum(counts.get(k, 0) for k in ("ok", "failed", "skipped", "unreachable"))
+
+    @property
+    def tasks_per_host(self) -> float:
+        """Task results per simulated host (the localhost summary play not counted)."""
+        return sum(self.tasks_of(h) for h in self.module_calls) / max(len(self.module_calls), 1)
+
+    @property
+    def includes_per_host(self) -> float:
+        return sum(self.tasks.get(h, {}).get("includes", 0) for h in self.module_calls) / max(len(self.module_calls), 1)
 
 
 class World:
@@ -175,37 +214,111 @@ class World:
 
     # -- runs ---------------------------------------------------------------------------------------
     def run(self, playbook: str, *, extra_vars: dict | None = None, **kwargs) -> RunRecord:
+        """One ansible-playbook run of ``procall.msteams.<playbook>`` (or a playbook file) and what it cost."""
         self._count += 1
-        workdir = self.root / f"run{self._count:02d}-{playbook}"
+        workdir = self.root / f"run{self._count:02d}-{pathlib.Path(playbook).stem}"
+        variables, start = self._begin(playbook, extra_vars)
+        result = self.fleet.run(self._playbook(playbook), workdir=workdir, extra_vars=variables, **self._counting(workdir, kwargs))
+        return self._finish(playbook, start, result, [workdir / TASK_COUNTS_FILE])
+
+    def run_slices(self, playbook: str, slices: list[dict], *, extra_vars: dict | None = None, **kwargs) -> RunRecord:
+        """The same playbook as concurrent ansible-playbook processes, one per slice.
+
+        Each slice is a dict with ``limit`` (``--limit``) and/or ``inventory`` (an inventory file
+        of its own, as AWX job slicing hands each slice). Each writes its report into a folder of
+        its own (``msteams_report_dir``); the record sums them: rc is the worst, the counters
+        are the run's total, ``slices`` holds each process's result and report.
+        """
+        import concurrent.futures
+
+        self._count += 1
+        base = self.root / f"run{self._count:02d}-{pathlib.Path(playbook).stem}-{len(slices)}slices"
+        variables, start = self._begin(playbook, extra_vars)
+
+        def one(index: int, spec: dict):
+            workdir = base / f"slice{index + 1}"
+            report_dir = workdir / "reports"
+            report_dir.mkdir(parents=True, exist_ok=True)
+            args = dict(kwargs)
+            if spec.get("limit"):
+                args["limit"] = spec["limit"]
+            if spec.get("inventory"):
+                args["inventory"] = spec["inventory"]
+            return self.fleet.run(
+                self._playbook(playbook), workdir=workdir, extra_vars={**variables, "msteams_report_dir": str(report_dir)}, **self._counting(workdir, args)
+            )
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(slices)) as pool:
+            results = list(pool.map(one, range(len(slices)), slices))
+        record = self._finish(playbook, start, results[0], [base / f"slice{i + 1}" / TASK_COUNTS_FILE for i in range(len(slices))])
+        record.rc = max((r.rc for r in results), key=abs)
+        record.slices = []
+        for i, res in enumerate(results):
+            report_file = base / f"slice{i + 1}" / "reports" / f"{pathlib.Path(playbook).stem}.json"
+            record.slices.append({"result": res, "report": json.loads(report_file.read_text()) if report_file.exists() else None})
+        record.report = None
+        return record
+
+    @staticmethod
+    def _playbook(playbook: str) -> str:
+        return playbook if pathlib.Path(playbook).suffix in (".yml", ".yaml") else f"procall.msteams.{playbook}"
+
+    @staticmethod
+    def _counting(workdir: pathlib.Path, kwargs: dict) -> dict:
+        """Run arguments with the benchmark's task counter (tests/benchmarks/callback_plugins) enabled."""
+        env = {
+            "ANSIBLE_CALLBACK_PLUGINS": str(REPO / "tests" / "benchmarks" / "callback_plugins"),
+            "ANSIBLE_CALLBACKS_ENABLED": "bench_task_counts",
+            "PROCALL_BENCH_TASK_COUNTS": str(pathlib.Path(workdir) / TASK_COUNTS_FILE),
+            **(kwargs.get("env") or {}),
+        }
+        return {**kwargs, "env": env}
+
+    def _begin(self, playbook: str, extra_vars: dict | None):
         for host in self.fleet:
             host.reset_log()
         self.emulator.reset_log()
         variables = {"msteams_report_dir": str(self.report_dir), **(extra_vars or {})}
         if playbook == "onboard" and not self.clock_visible:
             variables.setdefault("msteams_secret_validity_days", 32)  # see advance()
-        start = time.monotonic()
-        wall_start = time.time() - 1  # file times may be rounded
-        result = self.fleet.run(f"procall.msteams.{playbook}", workdir=workdir, extra_vars=variables, **kwargs)
-        seconds = time.monotonic() - start
+        self._host_cpu_before = {h.name: h.state().get("host_cpu", 0.0) for h in self.fleet}
+        return variables, (time.monotonic(), time.time() - 1, _children_cpu())  # file times may be rounded
+
+    def _finish(self, playbook: str, start, result: PlaybookResult, count_files: list[pathlib.Path]) -> RunRecord:
+        started, wall_start, cpu_start = start
+        seconds = time.monotonic() - started
+        cpu = _children_cpu() - cpu_start
         log = self.emulator.requests()
-        report_file = self.report_dir / f"{playbook}.json"
+        report_file = self.report_dir / f"{pathlib.Path(playbook).stem}.json"
         report = None
         if report_file.exists() and report_file.stat().st_mtime >= wall_start:
             report = json.loads(report_file.read_text())
+        tasks: dict[str, dict] = {}
+        for path in count_files:
+            if path.exists():
+                for host, counts in json.loads(path.read_text())["hosts"].items():
+                    mine = tasks.setdefault(host, {})
+                    for key, value in counts.items():
+                        mine[key] = mine.get(key, 0) + value
+        states = {h.name: h.state() for h in self.fleet}
         record = RunRecord(
-            name=playbook,
+            name=pathlib.Path(playbook).stem,
             rc=result.rc,
             seconds=seconds,
             graph_requests=self.emulator.count(kind="graph"),
             graph_writes=self.emulator.count(kind="graph", writes=True),
             token_requests=self.emulator.count(kind="token"),
-            module_calls={h.name: h.module_calls() for h in self.fleet},
+            module_calls={name: st["module_calls"] for name, st in states.items()},
             result=result,
-            restarts=sum(h.op_names().count("service_start") for h in self.fleet),
-            host_writes=sum(h.op_names().count("file_write") for h in self.fleet),
+            restarts=sum([op["op"] for op in st["ops"]].count("service_start") for st in states.values()),
+            host_writes=sum([op["op"] for op in st["ops"]].count("file_write") for st in states.values()),
             graph_errors=sum(1 for r in log if r["kind"] == "graph" and r["status"] >= 400),
             graph_writes_ok=sum(1 for r in log if r["kind"] == "graph" and r["method"] in WRITE_METHODS and r["status"] < 400),
             report=report,
+            cpu_seconds=cpu,
+            host_cpu_seconds=sum(st.get("host_cpu", 0.0) - self._host_cpu_before.get(name, 0.0) for name, st in states.items()),
+            round_trips={name: st.get("connection_execs", 0) for name, st in states.items()},
+            tasks=tasks,
         )
         self.runs.append(record)
         return record
@@ -255,8 +368,9 @@ class World:
 class EmulatorProcess:
     """``python -m tests.emulator`` in the background; stopped by its PID."""
 
-    def __init__(self, state_dir: pathlib.Path):
+    def __init__(self, state_dir: pathlib.Path, ideal: bool = False):
         self.state_dir = state_dir
+        self.ideal = ideal
         self.proc: subprocess.Popen | None = None
         self.client = None
 
@@ -267,7 +381,7 @@ class EmulatorProcess:
         # written by concurrent requests; its temp dir (CA, keys) goes under state_dir.
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.emulator", "--host", "127.0.0.1", "--port", "0"],
+            [sys.executable, "-m", "tests.emulator", "--host", "127.0.0.1", "--port", "0", *(["--ideal"] if self.ideal else [])],
             cwd=REPO,
             stdout=subprocess.PIPE,
             text=True,

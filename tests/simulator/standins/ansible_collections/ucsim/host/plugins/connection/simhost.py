@@ -4,11 +4,23 @@ A ``local`` connection that tells each module run which host folder it acts on
 (``UCSIM_HOST_DIR``), counts its commands, and raises a connection failure once the host's
 state says it became unreachable (a fault that trips after a chosen operation). Selected per
 host by the inventory: ``ansible_connection: ucsim.host.simhost`` + ``ucsim_host_dir``.
+
+Two things for the benchmarks (tests/benchmarks/fleet.py):
+- ``ucsim_call_delay`` (seconds, default 0) sleeps before each command, the cost model of a
+  WinRM round trip: a real module call over WinRM opens a shell, sends the command and reads
+  its output, about half a second on a LAN. The sleep is wall time, not CPU, and happens in
+  the fork's worker, so forks overlap it as they overlap real network waits; the host's state
+  adds it up in ``delay_seconds``.
+- ``host_cpu`` in the host's state adds up the CPU seconds of the module processes this
+  connection ran: on a real host that work runs on the Windows host, not on the controller,
+  so a benchmark can tell the controller's own share from the simulated hosts'.
 """
 
 from __future__ import annotations
 
 import os
+import resource
+import time
 
 from ansible.errors import AnsibleConnectionFailure
 from ansible.plugins.connection.local import Connection as LocalConnection
@@ -27,6 +39,13 @@ DOCUMENTATION = """
             required: true
             vars:
                 - name: ucsim_host_dir
+        call_delay:
+            description:
+                - Seconds to wait before each command, standing for a WinRM round trip (benchmarks).
+            type: float
+            default: 0
+            vars:
+                - name: ucsim_call_delay
         become_success_timeout:
             type: int
             default: 10
@@ -49,10 +68,23 @@ class Connection(LocalConnection):
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
         root = self.get_option("host_dir")
+        delay = float(self.get_option("call_delay") or 0)
         with Host(root).locked() as state:
             state["connection_execs"] += 1
+            if delay > 0:
+                state["delay_seconds"] = state.get("delay_seconds", 0.0) + delay
         if state.get("unreachable"):
             raise AnsibleConnectionFailure(f"simulated: host {self._play_context.remote_addr or ''} stopped answering (fault unreachable_after)")
-        # Each worker is its own forked process, so this reaches only this host's commands.
+        if delay > 0:
+            time.sleep(delay)
+        # Each worker is its own forked process, so this reaches only this host's commands,
+        # and its children are only the module processes this connection starts.
         os.environ["UCSIM_HOST_DIR"] = root
-        return super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        try:
+            return super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        finally:
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            with Host(root).locked() as state:
+                state["host_cpu"] = state.get("host_cpu", 0.0) + used
