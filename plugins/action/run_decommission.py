@@ -88,6 +88,9 @@ class ActionModule(RunAction):
 
     def _prune(self, args, task_vars):
         settings = args["settings"] or {}
+        refusal = decom.prune_refusal({name: task_vars.get(name) for name in (*decom.AWX_WORKFLOW_VARIABLES, decom.PRUNE_COMPLETE_VARIABLE)})
+        if refusal:
+            return {"failed": True, "msg": refusal, "orphans": [], "key_ids": []}
         keep = []
         for host in self._app_hosts(task_vars, settings.get("app_key")):
             outcome = (self.host_var(task_vars, host, "__msteams_outcome") or {}).get("outcome") or {}

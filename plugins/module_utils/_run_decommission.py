@@ -207,6 +207,33 @@ def app_delete(opt_in, secrets, revoked_key_ids=(), failed_hosts=(), prefix=None
     }
 
 
+PRUNE_COMPLETE_VARIABLE = "msteams_prune_inventory_complete"
+# AWX/Automation Platform add these extra variables to a job that runs inside a workflow, and
+# job slicing runs each slice as a node of a workflow whose inventory holds only that slice's
+# hosts (AWX docs/job_slicing.md: "The inventory will be distributed evenly amongst the slice
+# jobs"; https://github.com/ansible/awx/blob/devel/docs/job_slicing.md).
+AWX_WORKFLOW_VARIABLES = ("awx_workflow_job_id", "tower_workflow_job_id")
+
+
+def prune_refusal(variables):
+    """Why prune must not run with these variables (a sentence), or None.
+
+    An orphan is a secret whose consumer is no host of the inventory; a job that sees only part
+    of the inventory (an AWX job slice) would take the other slices' hosts for orphans. AWX does
+    not tell a slice from another workflow node, so inside any workflow prune needs the user's
+    word that the job's inventory is complete.
+    """
+    variables = variables or {}
+    in_workflow = any(_text(variables.get(name)).strip() for name in AWX_WORKFLOW_VARIABLES)
+    if not in_workflow or to_bool(variables.get(PRUNE_COMPLETE_VARIABLE, False), PRUNE_COMPLETE_VARIABLE):
+        return None
+    return (
+        "msteams_prune refused: this job runs inside an AWX workflow, and a sliced job's inventory holds only its"
+        " slice's hosts, so the other slices' secrets would look orphaned; run the prune from a job template"
+        " without slicing, or set %s=true when this job's inventory holds every UCServer host" % PRUNE_COMPLETE_VARIABLE
+    )
+
+
 def orphan_key_ids(secrets, inventory_hosts, keep_key_ids=(), prefix=None):
     """Secrets of the app named for a consumer that is no host of the inventory (``[{key_id, consumer}]``).
 

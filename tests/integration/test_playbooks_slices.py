@@ -45,31 +45,23 @@ def test_limit_slices_onboard_and_rotate_concurrently(graph_emulator, tmp_path):
     assert rotate.graph_writes_ok >= 2 * len(world.hosts)  # one new and one revoked secret per host
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "rotate_secret with msteams_prune=true under AWX job slicing: a slice's inventory holds only its own hosts,"
-        " so run_decommission (step prune) takes the other slices' hosts' secrets for orphans and revokes them"
-    ),
-)
 def test_awx_slices_rotate_with_prune_keeps_other_slices_secrets(graph_emulator, tmp_path):
     world = onboarded_world(World(graph_emulator, tmp_path / "world", tenants={"contoso": ["ucs-c1", "ucs-c2"]}))
     slices = awx_slices(world.fleet.inventory, 2, tmp_path / "slices")
     assert [s["hosts"] for s in slices] == [["ucs-c1"], ["ucs-c2"]]
-    # AWX may run slices one after the other (capacity): slice 1, then slice 2. Nothing is due.
+    before = {h: sorted(c["keyId"] for c in world.host_secrets(h)) for h in world.hosts}
+    # AWX runs each slice as a node of a workflow and adds its workflow variables (awx_meta_vars
+    # in AWX's models/unified_jobs.py); slices may run one after the other (capacity). Nothing is due.
+    awx_vars = {"awx_job_id": 41, "awx_workflow_job_id": 40, "awx_workflow_job_name": "rotate", "msteams_prune": True}
     for spec in slices:
-        run = world.run_slices("rotate_secret", [spec], extra_vars={"msteams_prune": True})
-        assert run.rc == 0, run.slices[0]["result"]
+        run = world.run_slices("rotate_secret", [spec], extra_vars=awx_vars)
+        assert run.rc != 0, "prune inside an AWX workflow must refuse, not take other slices' secrets for orphans"
+        assert "msteams_prune_inventory_complete" in run.slices[0]["result"].output
+    # Nothing was revoked: each host keeps exactly the secrets it had, and they work.
+    assert {h: sorted(c["keyId"] for c in world.host_secrets(h)) for h in world.hosts} == before
     assert converged_problems(world) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "--limit without localhost skips the playbooks' last play (hosts: localhost): the summary, the report file and"
-        " 'Fail the run when a host failed' never run, and a host whose failure was rescued leaves the run at exit code 0"
-    ),
-)
 def test_limit_by_tenant_group_fails_the_run_when_a_host_failed(graph_emulator, tmp_path):
     world = onboarded_world(World(graph_emulator, tmp_path / "world", tenants={"contoso": ["ucs-c1", "ucs-c2"]}))
     world.emulator.clock.advance(days=151)
@@ -78,3 +70,7 @@ def test_limit_by_tenant_group_fails_the_run_when_a_host_failed(graph_emulator, 
     rec = world.run("rotate_secret", extra_vars={"msteams_serial": 2}, limit="tenant_contoso")
     assert "service_start_failed" in world.fleet["ucs-c2"].op_names()
     assert rec.rc != 0, "a failed host must fail the run"
+    # The summary ran on the limited hosts (delegated to the controller) and names the failed host.
+    rows = {row["host"]: row for row in (rec.report or {}).get("hosts", [])}
+    assert rows["ucs-c2"]["status"] == "failed", rows
+    assert rows["ucs-c2"]["reason"], rows

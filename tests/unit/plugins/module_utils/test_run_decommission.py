@@ -183,3 +183,26 @@ def test_check_mode_outcome_of_a_reachable_host_names_the_planned_file_step():
 def test_outcome_of_a_host_left_and_of_a_failed_revocation():
     outcome = d.decommission_outcome(False, {"act": False, "action": "none", "msg": "nothing"}, {"revoke": False, "reason": "kept"}, {"failed": True})
     assert outcome["status"] == "left" and outcome["revoked_key_ids"] == [] and "kept" in outcome["reason"]
+
+
+# -- prune inside an AWX workflow (a job slice sees only its own hosts) ------------------------------
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [{}, {"awx_workflow_job_id": None}, {"awx_workflow_job_id": ""}, {"awx_workflow_job_id": 7, "msteams_prune_inventory_complete": "yes"}],
+)
+def test_prune_runs_outside_a_workflow_or_with_the_users_word(variables):
+    assert d.prune_refusal(variables) is None
+
+
+@pytest.mark.parametrize("name", ["awx_workflow_job_id", "tower_workflow_job_id"])
+def test_prune_refuses_inside_a_workflow(name):
+    sentence = d.prune_refusal({name: 40})
+    assert "msteams_prune" in sentence and "msteams_prune_inventory_complete=true" in sentence
+
+
+def test_prune_refusal_names_a_bad_flag_without_its_value():
+    with pytest.raises(RunInputError) as err:
+        d.prune_refusal({"awx_workflow_job_id": 40, "msteams_prune_inventory_complete": "s3cr3t-typo"})
+    assert "msteams_prune_inventory_complete" in str(err.value) and "s3cr3t" not in str(err.value)
