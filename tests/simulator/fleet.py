@@ -126,7 +126,8 @@ class SimHost:
         self._update(clear)
 
     def set_fault(self, **faults):
-        """start_fails=True|N (next N starts), stop_hang_seconds=N, write_fails=True, unreachable_after='<op name>'."""
+        """start_fails=True|N (next N starts), stop_hang_seconds=N, write_fails=True, unreachable_after='<op name>',
+        pause_after='<op name>' (+ pause_seconds=N, default 30: the host's next command waits that long)."""
         self._update(lambda s: s["faults"].update(faults))
 
     def clear_faults(self):

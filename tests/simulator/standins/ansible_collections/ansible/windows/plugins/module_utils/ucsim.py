@@ -148,6 +148,10 @@ class Host:
         state["ops"].append(dict(op=op, t=time.time(), **details))
         if state["faults"].get("unreachable_after") == op:
             state["unreachable"] = True
+        if state["faults"].get("pause_after") == op:
+            # The host's next command waits this long first (the connection plugin sleeps): a
+            # fixed window in which a test can kill the run right after this operation.
+            state["pause_pending"] = float(state["faults"].get("pause_seconds") or 30)
 
     @staticmethod
     def log_acl(state, op, **details):
