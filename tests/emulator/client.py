@@ -73,8 +73,8 @@ class Faults(_Base):
         realistic profile's setting)."""
         return self._set(replication_lag={"reads": reads, "seconds": seconds, "key_reads": key_reads})
 
-    # ``seconds``: the fault lasts that long from now (wall time), then stops by itself (a storm,
-    # an outage); without it, it lasts until cleared (or its burst is used up).
+    # ``seconds``: the fault lasts that long from the first request of its kinds (wall time), then
+    # stops by itself (a storm, an outage); without it, until cleared (or its burst is used up).
     def throttle(self, share: float | None = None, burst: int | None = None, retry_after: int = 1, kinds=("graph",), seconds: float | None = None):
         return self._set(throttle={"share": share, "burst": burst, "retry_after": retry_after, "seconds": seconds}, kinds=list(kinds))
 

@@ -75,7 +75,7 @@ class Faults:
 
     def clear(self):
         self.replication_lag: dict | None = None  # {"reads": N} or {"seconds": T}
-        # Each of these may also carry "seconds" (it lasts that long from when it was set: "until").
+        # Each of these may also carry "seconds": it lasts that long from the first request of its kinds ("until").
         self.throttle: dict | None = None  # {"share"|"burst", "retry_after", "kinds"}
         self.server_errors: dict | None = None  # {"share"|"burst", "status", "kinds"}
         self.conflicts: dict | None = None  # {"share"|"burst", "kinds"}: 409 on writes only
@@ -98,24 +98,22 @@ class Faults:
 
     @staticmethod
     def arm(setting: dict | None) -> dict | None:
-        """A fault setting as set now: ``seconds`` (how long it lasts, wall time) becomes an end time.
-
-        Wall time, not the emulated clock: a storm or an outage lasts while the client waits in
-        real time, and a test moving the clock must not end it.
-        """
+        """A fault setting as set now (``seconds``: how long it lasts once it first hits)."""
         if not setting:
             return None
-        setting = dict(setting)
-        if setting.get("seconds"):
-            setting["until"] = time.monotonic() + float(setting["seconds"])
-        return setting
+        return {k: v for k, v in setting.items() if k not in ("until", "next_at")}
 
     def _fires(self, setting: dict | None, kind: str) -> bool:
         if not setting or kind not in setting.get("kinds", ("graph",)):
             return False
         now = time.monotonic()
-        if setting.get("until") is not None and now >= setting["until"]:
-            return False
+        if setting.get("seconds"):
+            # A storm or an outage of T seconds from the first request of its kinds (wall time, not the
+            # emulated clock: the client waits in real time), however long the client takes to
+            # get there.
+            setting.setdefault("until", now + float(setting["seconds"]))
+            if now >= setting["until"]:
+                return False
         if setting.get("every"):
             # One hit per period: the first request after each ``every`` seconds.
             if now < setting.get("next_at", 0):
