@@ -127,7 +127,9 @@ class SimHost:
 
     def set_fault(self, **faults):
         """start_fails=True|N (next N starts), stop_hang_seconds=N, write_fails=True, unreachable_after='<op name>',
-        pause_after='<op name>' (+ pause_seconds=N, default 30: the host's next command waits that long)."""
+        pause_after='<op name>' (+ pause_seconds=N, default 30: the host's next command waits that long).
+
+        A cue may name the file of a ``file_write``: ``'file_write:msteams.cfg'`` (not its backup)."""
         self._update(lambda s: s["faults"].update(faults))
 
     def clear_faults(self):

@@ -136,3 +136,17 @@ def test_pause_after_holds_the_next_command(tmp_path):
     assert host.module_calls() == 2
     (paused,) = host.state()["pauses"]
     assert 3 <= paused < 10
+
+
+def test_a_fault_cue_can_name_the_file_written(tmp_path):
+    # The role's backup and msteams.cfg are both "file_write": "file_write:msteams.cfg" trips on the latter only.
+    host = build_fleet(tmp_path, [{"name": "h", "cfg": GOOD, "faults": {"unreachable_after": "file_write:msteams.cfg"}}])["h"]
+    with host._host.locked() as state:
+        host._host.write_file(state, CFG + ".20260101T000000Z.bak", b"{}")
+    assert host.state()["unreachable"] is False
+    with host._host.locked() as state:
+        host._host.write_file(state, CFG, b"{}")
+    assert host.state()["unreachable"] is True
+    assert ucsim.Host.trips("file_write", "file_write", {"path": "C:\\x\\any.bak"})
+    assert ucsim.Host.trips("file_write:msteams.cfg", "file_write", {"path": "C:\\X\\MSTEAMS.CFG"})
+    assert not ucsim.Host.trips("service_stop", "file_write", {})
