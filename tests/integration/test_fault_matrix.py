@@ -192,32 +192,65 @@ def test_replication_lag_of_40s_after_the_app_is_created(one_host):
 # -- the host side ---------------------------------------------------------------------------------
 
 
-def test_host_unreachable_right_after_the_file_write_then_reruns_leave_it_running(world):
+# The product bugs these rows meet on today's main (strict: a fix makes the test pass, and the mark must go).
+NO_SUMMARY_WHEN_A_BATCH_IS_UNREACHABLE = (
+    "rotate_secret.yml: when every host of a batch is unreachable, ansible-playbook ends the playbook after that batch"
+    " (rc 4): the prune and summary plays never run, so no summary, no report file and no 'Fail the run' message"
+    " (and the hosts of later batches are neither tried nor reported)"
+)
+ROTATE_LEAVES_A_STOPPED_SERVICE = (
+    "_run_outcome.plan_deploy: in rotate mode a kept secret means deploy=false, so host_secret.yml skips 'Deploy the"
+    " secret to the UCServer' and the role never starts the UCServer service that a lost host or a killed run left"
+    " stopped; the host is reported 'kept' (rc 0) with its service stopped"
+)
+
+
+def lost_after_the_write(world, lost):
+    """rotate_secret with ``lost`` unreachable right after its msteams.cfg was written (its service stopped)."""
     due_world(world)
-    lost = "ucs-c2"  # not the canary: the rollout reaches it
-    lost_secret = world.fleet[lost].msteams_cfg()["u8sClientSecret"]
+    old_secret = world.fleet[lost].msteams_cfg()["u8sClientSecret"]
     world.fleet[lost].set_fault(unreachable_after="file_write:msteams.cfg")
     rec = world.run("rotate_secret")
     assert rec.rc == 4, rec.result  # ansible-playbook's exit code when a host was unreachable
+    assert world.fleet[lost].service_state() == "stopped", "the fault hit between the write and the start"
+    assert world.fleet[lost].msteams_cfg()["u8sClientSecret"] != old_secret, "the new secret is written"
+    world.fleet[lost].clear_faults()
+    return rec
+
+
+@pytest.mark.xfail(strict=True, reason=NO_SUMMARY_WHEN_A_BATCH_IS_UNREACHABLE)
+def test_a_host_lost_after_the_file_write_is_reported(world):
+    lost = "ucs-c2"  # not the canary: the rollout reaches it, in a batch of its own
+    rec = lost_after_the_write(world, lost)
     failed = fm.assert_failures_explained(rec, lambda host, text: "unreachable" in text or "stopped answering" in text)
     assert failed == [lost]
-    assert world.fleet[lost].service_state() == "stopped", "the fault hit between the write and the start"
-    assert world.fleet[lost].msteams_cfg()["u8sClientSecret"] != lost_secret, "the new secret is written"
+    assert fm.report_rows(rec)["ucs-c1"]["status"] == "rotated"
     fm.assert_converged(world, ["ucs-c1"])
 
-    world.fleet[lost].clear_faults()
-    again = world.run("rotate_secret", extra_vars=CLEANUP)
+
+@pytest.mark.parametrize(
+    "rerun",
+    [pytest.param("rotate_secret", marks=pytest.mark.xfail(strict=True, reason=ROTATE_LEAVES_A_STOPPED_SERVICE)), "onboard"],
+)
+def test_a_host_lost_after_the_file_write_runs_again_after_a_rerun(one_host, rerun):
+    world = one_host
+    lost_after_the_write(world, "ucs-c1")
+    again = world.run(rerun, extra_vars=CLEANUP)
     assert again.rc == 0, again.result
-    fm.assert_host_works(world, lost)
-    onboard = world.run("onboard", extra_vars=CLEANUP)
-    assert onboard.rc == 0, onboard.result
-    for host in world.hosts:
-        fm.assert_host_works(world, host)
+    fm.assert_failures_explained(again, graph_call_named)
+    fm.assert_host_works(world, "ucs-c1")
     expect_cleanup(world)
 
 
-@pytest.mark.parametrize("when", ["after_addPassword", "after_the_file_write"])
-def test_a_killed_run_then_a_rerun_converges(one_host, when):
+@pytest.mark.parametrize(
+    ("when", "rerun"),
+    [
+        ("after_addPassword", "rotate_secret"),
+        pytest.param("after_the_file_write", "rotate_secret", marks=pytest.mark.xfail(strict=True, reason=ROTATE_LEAVES_A_STOPPED_SERVICE)),
+        ("after_the_file_write", "onboard"),
+    ],
+)
+def test_a_killed_run_then_a_rerun_converges(one_host, when, rerun):
     world = one_host
     due_world(world)
     before = {h: fm.key_ids(world, h) for h in world.hosts}
@@ -242,12 +275,13 @@ def test_a_killed_run_then_a_rerun_converges(one_host, when):
         assert world.fleet[host].msteams_cfg()["u8sClientSecret"] != old_secret, "the new secret is written"
     world.fleet[host].clear_faults()
 
-    again = world.run("rotate_secret", extra_vars=CLEANUP)
+    again = world.run(rerun, extra_vars=CLEANUP)
     assert again.rc == 0, again.result
     fm.assert_failures_explained(again, graph_call_named)
     fm.assert_host_works(world, host)
     # Killed before the deploy, the host is still due; killed after the write, it runs the new secret already.
-    assert statuses(again) == {host: "rotated" if when == "after_addPassword" else "kept"}
+    expected = {"rotate_secret": "rotated" if when == "after_addPassword" else "kept", "onboard": "consent_pending"}[rerun]
+    assert statuses(again) == {host: expected}
     expect_cleanup(world)
     assert not set(before[host]) & set(fm.key_ids(world, host)), "the secret replaced before the kill is still valid"
 

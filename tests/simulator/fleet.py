@@ -136,6 +136,7 @@ class SimHost:
         def clear(state):
             state["faults"] = {}
             state["unreachable"] = False
+            state.pop("pause_pending", None)  # a pause the killed run never reached
 
         self._update(clear)
 
