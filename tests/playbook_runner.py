@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 
@@ -78,8 +79,13 @@ def run_playbook(
     collections_first: list[str | os.PathLike] | None = None,
     env: dict | None = None,
     timeout: int = 600,
+    watch=None,
 ) -> PlaybookResult:
-    """Run ``ansible-playbook`` and return its output; ``playbook`` may be a path or an FQCN."""
+    """Run ``ansible-playbook`` and return its output; ``playbook`` may be a path or an FQCN.
+
+    ``watch(proc)``: called with the running process, which is the leader of its own process
+    group (so a test can kill the run with its forked workers by that PID); returns when done.
+    """
     workdir = pathlib.Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     paths = [str(p) for p in (collections_first or [])] + [str(ensure_collection_link())]
@@ -117,7 +123,22 @@ def run_playbook(
         cmd += ["--limit", limit]
     if verbosity:
         cmd.append("-" + "v" * verbosity)
-    proc = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
+    if watch is None:
+        proc = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
+    else:
+        # Output to files: a watcher that does not read the pipes must not block the run.
+        with (workdir / "stdout.txt").open("w+") as out, (workdir / "stderr.txt").open("w+") as err:
+            child = subprocess.Popen(cmd, cwd=workdir, env=run_env, stdout=out, stderr=err, text=True, start_new_session=True)
+            try:
+                watch(child)
+                child.wait(timeout=timeout)
+            finally:
+                if child.poll() is None:  # the watcher failed: end the run it started, workers included
+                    os.killpg(child.pid, signal.SIGKILL)
+                    child.wait()
+            out.seek(0)
+            err.seek(0)
+            proc = subprocess.CompletedProcess(cmd, child.returncode, out.read(), err.read())
     report = None
     if callback == "ansible.posix.json":
         try:

@@ -73,21 +73,26 @@ class Faults(_Base):
         realistic profile's setting)."""
         return self._set(replication_lag={"reads": reads, "seconds": seconds, "key_reads": key_reads})
 
-    def throttle(self, share: float | None = None, burst: int | None = None, retry_after: int = 1, kinds=("graph",)):
-        return self._set(throttle={"share": share, "burst": burst, "retry_after": retry_after}, kinds=list(kinds))
+    # ``seconds``: the fault lasts that long from the first request of its kinds (wall time), then
+    # stops by itself (a storm, an outage); without it, until cleared (or its burst is used up).
+    def throttle(self, share: float | None = None, burst: int | None = None, retry_after: int = 1, kinds=("graph",), seconds: float | None = None):
+        return self._set(throttle={"share": share, "burst": burst, "retry_after": retry_after, "seconds": seconds}, kinds=list(kinds))
 
-    def server_errors(self, share: float | None = None, burst: int | None = None, status: int = 503, kinds=("graph",)):
-        return self._set(server_errors={"share": share, "burst": burst, "status": status}, kinds=list(kinds))
+    def server_errors(self, share: float | None = None, burst: int | None = None, status: int = 503, kinds=("graph",), seconds: float | None = None):
+        return self._set(server_errors={"share": share, "burst": burst, "status": status, "seconds": seconds}, kinds=list(kinds))
 
-    def conflicts(self, share: float | None = None, burst: int | None = None, kinds=("graph",)):
+    def conflicts(self, share: float | None = None, burst: int | None = None, kinds=("graph",), seconds: float | None = None):
         """Transient 409 ``Request_Conflict`` on writes (POST/PATCH/PUT/DELETE) only."""
-        return self._set(conflicts={"share": share, "burst": burst}, kinds=list(kinds))
+        return self._set(conflicts={"share": share, "burst": burst, "seconds": seconds}, kinds=list(kinds))
 
     def latency(self, ms: int, kinds=("graph",)):
         return self._set(latency_ms=ms, kinds=list(kinds))
 
-    def drop_connections(self, burst: int = 1, kinds=("graph",)):
-        return self._set(drop_connections={"burst": burst}, kinds=list(kinds))
+    def drop_connections(self, burst: int | None = 1, kinds=("graph",), every: float | None = None, seconds: float | None = None):
+        """The next ``burst`` requests get no answer; with ``every=T``, the first request of every T seconds instead."""
+        if every:
+            burst = None
+        return self._set(drop_connections={"burst": burst, "every": every, "seconds": seconds}, kinds=list(kinds))
 
     def token_propagation_delay(self, seconds: float):
         """New secrets and app role assignments reach the token endpoint only after T seconds."""

@@ -176,16 +176,16 @@ def register(app, store, as_json):
                 if "replication_lag" in data:
                     f.replication_lag = data["replication_lag"] or None
                 if "throttle" in data:
-                    f.throttle = dict(data["throttle"], kinds=kinds) if data["throttle"] else None
+                    f.throttle = f.arm(dict(data["throttle"], kinds=kinds)) if data["throttle"] else None
                 if "conflicts" in data:
-                    f.conflicts = dict(data["conflicts"], kinds=kinds) if data["conflicts"] else None
+                    f.conflicts = f.arm(dict(data["conflicts"], kinds=kinds)) if data["conflicts"] else None
                 if "server_errors" in data:
-                    f.server_errors = dict(data["server_errors"], kinds=kinds) if data["server_errors"] else None
+                    f.server_errors = f.arm(dict(data["server_errors"], kinds=kinds)) if data["server_errors"] else None
                 if "latency_ms" in data:
                     f.latency_ms = int(data["latency_ms"] or 0)
                     f.latency_kinds = kinds
                 if "drop_connections" in data:
-                    f.drop = dict(data["drop_connections"], kinds=kinds) if data["drop_connections"] else None
+                    f.drop = f.arm(dict(data["drop_connections"], kinds=kinds)) if data["drop_connections"] else None
                 if "token_propagation_delay" in data:
                     f.token_propagation_delay = float(data["token_propagation_delay"] or 0)
             return as_json(f.describe())

@@ -75,12 +75,13 @@ class Faults:
 
     def clear(self):
         self.replication_lag: dict | None = None  # {"reads": N} or {"seconds": T}
+        # Each of these may also carry "seconds": it lasts that long from the first request of its kinds ("until").
         self.throttle: dict | None = None  # {"share"|"burst", "retry_after", "kinds"}
         self.server_errors: dict | None = None  # {"share"|"burst", "status", "kinds"}
         self.conflicts: dict | None = None  # {"share"|"burst", "kinds"}: 409 on writes only
         self.latency_ms = 0
         self.latency_kinds = ("graph",)
-        self.drop: dict | None = None  # {"burst": N, "kinds"}
+        self.drop: dict | None = None  # {"burst": N | "every": seconds, "kinds"}
         self.token_propagation_delay = 0.0
         self.random = random.Random(4711)  # fixed seed: a share gives the same pattern every run
 
@@ -95,9 +96,30 @@ class Faults:
             "token_propagation_delay": self.token_propagation_delay,
         }
 
+    @staticmethod
+    def arm(setting: dict | None) -> dict | None:
+        """A fault setting as set now (``seconds``: how long it lasts once it first hits)."""
+        if not setting:
+            return None
+        return {k: v for k, v in setting.items() if k not in ("until", "next_at")}
+
     def _fires(self, setting: dict | None, kind: str) -> bool:
         if not setting or kind not in setting.get("kinds", ("graph",)):
             return False
+        now = time.monotonic()
+        if setting.get("seconds"):
+            # A storm or an outage of T seconds from the first request of its kinds (wall time, not the
+            # emulated clock: the client waits in real time), however long the client takes to
+            # get there.
+            setting.setdefault("until", now + float(setting["seconds"]))
+            if now >= setting["until"]:
+                return False
+        if setting.get("every"):
+            # One hit per period: the first request after each ``every`` seconds.
+            if now < setting.get("next_at", 0):
+                return False
+            setting["next_at"] = now + float(setting["every"])
+            return True
         if setting.get("burst"):
             setting["burst"] -= 1
             return True

@@ -210,3 +210,44 @@ def test_parallel_clients_are_served_and_counted(world):
     assert results == [201] * 60
     assert world.emulator.count(method="POST") == 60
     assert len(world.emulator.state(world.tenant_id)["applications"]) == 61
+
+
+def test_a_timed_fault_ends_by_itself(world):
+    # A storm of a given length: every request in it answers 429, the first after it 200. The
+    # emulated clock does not end it (a client waits in real time).
+    world.emulator.faults.throttle(share=1.0, retry_after=1, seconds=1.0)
+    world.emulator.clock.token_expiry("wall")
+    world.emulator.clock.advance(days=1)
+    time.sleep(1.1)  # it lasts from its first hit, not from when it was set
+    assert world.call("GET", "/organization").status_code == 429
+    assert world.call("GET", "/organization").status_code == 429
+    time.sleep(1.1)
+    assert world.call("GET", "/organization").status_code == 200
+    assert world.emulator.faults.current()["throttle"]["seconds"] == 1.0
+
+
+def test_a_timed_outage_of_the_token_endpoint(world):
+    world.emulator.faults.server_errors(share=1.0, status=503, kinds=("token",), seconds=1.0)
+    first = world.emulator.token(world.tenant_id, world.identity["client_id"], world.identity["client_secret"])
+    assert first.status_code == 503 and first.json()["error"] == "temporarily_unavailable"
+    assert world.call("GET", "/organization").status_code == 200  # Graph untouched
+    time.sleep(1.1)
+    assert world.emulator.token(world.tenant_id, world.identity["client_id"], world.identity["client_secret"]).status_code == 200
+
+
+def test_a_dropped_connection_every_period(world):
+    world.emulator.faults.drop_connections(every=0.6)
+
+    def get():
+        try:
+            return requests.get(
+                f"{world.emulator.url}/v1.0/organization", headers={"Authorization": f"Bearer {world.token}"}, verify=world.emulator.ca_path, timeout=10
+            ).status_code
+        except requests.exceptions.ConnectionError:
+            return 0
+
+    # The first request of each period is dropped, the rest of the period passes.
+    assert [get(), get(), get()] == [0, 200, 200]
+    time.sleep(0.7)
+    assert [get(), get()] == [0, 200]
+    assert [e["fault"] for e in world.emulator.requests() if e["kind"] == "graph"].count("drop") == 2

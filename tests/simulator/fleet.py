@@ -126,13 +126,17 @@ class SimHost:
         self._update(clear)
 
     def set_fault(self, **faults):
-        """start_fails=True|N (next N starts), stop_hang_seconds=N, write_fails=True, unreachable_after='<op name>'."""
+        """start_fails=True|N (next N starts), stop_hang_seconds=N, write_fails=True, unreachable_after='<op name>',
+        pause_after='<op name>' (+ pause_seconds=N, default 30: the host's next command waits that long).
+
+        A cue may name the file of a ``file_write``: ``'file_write:msteams.cfg'`` (not its backup)."""
         self._update(lambda s: s["faults"].update(faults))
 
     def clear_faults(self):
         def clear(state):
             state["faults"] = {}
             state["unreachable"] = False
+            state.pop("pause_pending", None)  # a pause the killed run never reached
 
         self._update(clear)
 

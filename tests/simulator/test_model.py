@@ -117,3 +117,36 @@ def test_a_deleted_file_forgets_its_rules(tmp_path):
     with host._host.locked() as state:
         host._host.forget_acl(state, CFG.upper())
     assert host.acl(CFG)["inherit"] is True
+
+
+def test_pause_after_holds_the_next_command(tmp_path):
+    # A fixed window right after an operation, in which a test can kill the run.
+    fleet = build_fleet(tmp_path, [{"name": "h", "cfg": GOOD, "faults": {"pause_after": "service_stop", "pause_seconds": 3}}])
+    host = fleet["h"]
+    host._host.stop_service("eucsrv")
+    assert host.state()["pause_pending"] == 3
+    (tmp_path / "play.yml").write_text(
+        "- hosts: h\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.windows.win_service_info:\n        name: eucsrv\n"
+        "    - ansible.windows.win_service_info:\n        name: eucsrv\n"
+    )
+    result = fleet.run(tmp_path / "play.yml", workdir=tmp_path / "run")
+    assert result.rc == 0, result
+    assert "pause_pending" not in host.state(), "the pause holds one command only"
+    assert host.module_calls() == 2
+    (paused,) = host.state()["pauses"]
+    assert 3 <= paused < 10
+
+
+def test_a_fault_cue_can_name_the_file_written(tmp_path):
+    # The role's backup and msteams.cfg are both "file_write": "file_write:msteams.cfg" trips on the latter only.
+    host = build_fleet(tmp_path, [{"name": "h", "cfg": GOOD, "faults": {"unreachable_after": "file_write:msteams.cfg"}}])["h"]
+    with host._host.locked() as state:
+        host._host.write_file(state, CFG + ".20260101T000000Z.bak", b"{}")
+    assert host.state()["unreachable"] is False
+    with host._host.locked() as state:
+        host._host.write_file(state, CFG, b"{}")
+    assert host.state()["unreachable"] is True
+    assert ucsim.Host.trips("file_write", "file_write", {"path": "C:\\x\\any.bak"})
+    assert ucsim.Host.trips("file_write:msteams.cfg", "file_write", {"path": "C:\\X\\MSTEAMS.CFG"})
+    assert not ucsim.Host.trips("service_stop", "file_write", {})

@@ -144,10 +144,28 @@ class Host:
             state["calls"].append(module_name)
 
     @staticmethod
-    def log(state, op, **details):
+    def trips(cue, op, details):
+        """Whether a fault cue (``"<op>"`` or ``"<op>:<file name>"``) matches this operation.
+
+        ``file_write:msteams.cfg`` tells the write of msteams.cfg from that of its backup (both
+        are ``file_write``).
+        """
+        if not cue:
+            return False
+        name, _sep, file_name = str(cue).partition(":")
+        if name != op:
+            return False
+        return not file_name or re.split(r"[\\/]", str(details.get("path", "")))[-1].lower() == file_name.lower()
+
+    @classmethod
+    def log(cls, state, op, **details):
         state["ops"].append(dict(op=op, t=time.time(), **details))
-        if state["faults"].get("unreachable_after") == op:
+        if cls.trips(state["faults"].get("unreachable_after"), op, details):
             state["unreachable"] = True
+        if cls.trips(state["faults"].get("pause_after"), op, details):
+            # The host's next command waits this long first (the connection plugin sleeps): a
+            # fixed window in which a test can kill the run right after this operation.
+            state["pause_pending"] = float(state["faults"].get("pause_seconds") or 30)
 
     @staticmethod
     def log_acl(state, op, **details):

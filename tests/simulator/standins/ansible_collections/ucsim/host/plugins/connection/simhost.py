@@ -2,7 +2,8 @@
 
 A ``local`` connection that tells each module run which host folder it acts on
 (``UCSIM_HOST_DIR``), counts its commands, and raises a connection failure once the host's
-state says it became unreachable (a fault that trips after a chosen operation). Selected per
+state says it became unreachable (a fault that trips after a chosen operation); with the fault
+``pause_after`` it holds the next command for ``pause_seconds``. Selected per
 host by the inventory: ``ansible_connection: ucsim.host.simhost`` + ``ucsim_host_dir``.
 
 Two things for the benchmarks (tests/benchmarks/fleet.py):
@@ -73,6 +74,15 @@ class Connection(LocalConnection):
             state["connection_execs"] += 1
             if delay > 0:
                 state["delay_seconds"] = state.get("delay_seconds", 0.0) + delay
+            pause = state.pop("pause_pending", None)
+        if pause:
+            # Fault pause_after: hold this command (outside the state lock, so the test can read
+            # the host); end early when the worker's parent is gone (the run was killed).
+            parent, start = os.getppid(), time.monotonic()
+            while time.monotonic() < start + pause and os.getppid() == parent:
+                time.sleep(0.1)
+            with Host(root).locked() as state:
+                state.setdefault("pauses", []).append(round(time.monotonic() - start, 2))
         if state.get("unreachable"):
             raise AnsibleConnectionFailure(f"simulated: host {self._play_context.remote_addr or ''} stopped answering (fault unreachable_after)")
         if delay > 0:
