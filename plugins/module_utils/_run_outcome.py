@@ -341,6 +341,12 @@ def cleanup_key_ids(plan, running):
     return [c["keyId"] for c in stale_credentials(snapshot["credentials"], snapshot["consumer"], running, now, grace)]
 
 
+def service_needs_start(current):
+    """Whether the host's UCServer service exists but does not run (``ucserver_current.service_state``)."""
+    state = _text((current or {}).get("service_state")).strip().lower()
+    return bool(state) and state != "running"
+
+
 def _with_deployment(mode, plan, secret, running, check_mode):
     """The plan after the secret step: deploy or not, what to revoke after, whether to re-read first.
 
@@ -349,7 +355,9 @@ def _with_deployment(mode, plan, secret, running, check_mode):
     deployment, so ``entra_app_secret`` keeps whatever the host runs by then. Plus the consumer's
     stale replaced secrets (``cleanup_key_ids``), in every run.
     """
-    deploy = mode == "onboard" or secret["created"] or not plan.get("same_app")
+    # A service left stopped (a lost connection or a killed run after the write) is started by
+    # the role even when the file needs nothing: a converged host is a running host.
+    deploy = mode == "onboard" or secret["created"] or not plan.get("same_app") or service_needs_start(plan.get("before"))
     superseded = secret["superseded_key_ids"] if deploy and secret["created"] else []
     revoke = list(superseded)
     revoke.extend(k for k in cleanup_key_ids(plan, running) if k not in revoke and k != secret["key_id"])

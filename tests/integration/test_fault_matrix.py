@@ -22,18 +22,16 @@ from tests.integration.test_playbooks import graph_call, onboarded_world
 
 pytestmark = pytest.mark.slow
 
-# Until the fastpath branch lands: a rerun revokes replaced secrets its hosts no longer run
-# (issue 14 item 4), after msteams_secret_revoke_grace_minutes. The tests set the grace to 0.
+# A rerun revokes the replaced secrets its hosts no longer run (issue 14 item 4) once they are
+# older than msteams_secret_revoke_grace_minutes; the tests set the grace to 0 (no overlapping run).
 CLEANUP = {"msteams_secret_revoke_grace_minutes": 0}
-NEEDS_CLEANUP = "needs fastpath cleanup: a rerun revokes replaced secrets a host no longer runs (issue 14 item 4)"
 
 
 def expect_cleanup(world, hosts=None):
-    """The last check of a test: no replaced secret left valid; an xfail (not strict) while the cleanup is missing."""
+    """The last check of a test: no replaced secret left valid."""
     left = {h: [c["keyId"] for c in fm.leftover_secrets(world, h)] for h in hosts or world.hosts}
     left = {h: ids for h, ids in left.items() if ids}
-    if left:
-        pytest.xfail(f"{NEEDS_CLEANUP}; left valid: {left}")
+    assert not left, f"replaced secrets left valid after the rerun: {left}"
 
 
 def graph_call_named(host, text):
@@ -198,11 +196,6 @@ NO_SUMMARY_WHEN_A_BATCH_IS_UNREACHABLE = (
     " (rc 4): the prune and summary plays never run, so no summary, no report file and no 'Fail the run' message"
     " (and the hosts of later batches are neither tried nor reported)"
 )
-ROTATE_LEAVES_A_STOPPED_SERVICE = (
-    "_run_outcome.plan_deploy: in rotate mode a kept secret means deploy=false, so host_secret.yml skips 'Deploy the"
-    " secret to the UCServer' and the role never starts the UCServer service that a lost host or a killed run left"
-    " stopped; the host is reported 'kept' (rc 0) with its service stopped"
-)
 
 
 def lost_after_the_write(world, lost):
@@ -230,7 +223,7 @@ def test_a_host_lost_after_the_file_write_is_reported(world):
 
 @pytest.mark.parametrize(
     "rerun",
-    [pytest.param("rotate_secret", marks=pytest.mark.xfail(strict=True, reason=ROTATE_LEAVES_A_STOPPED_SERVICE)), "onboard"],
+    ["rotate_secret", "onboard"],
 )
 def test_a_host_lost_after_the_file_write_runs_again_after_a_rerun(one_host, rerun):
     world = one_host
@@ -246,7 +239,7 @@ def test_a_host_lost_after_the_file_write_runs_again_after_a_rerun(one_host, rer
     ("when", "rerun"),
     [
         ("after_addPassword", "rotate_secret"),
-        pytest.param("after_the_file_write", "rotate_secret", marks=pytest.mark.xfail(strict=True, reason=ROTATE_LEAVES_A_STOPPED_SERVICE)),
+        ("after_the_file_write", "rotate_secret"),
         ("after_the_file_write", "onboard"),
     ],
 )

@@ -407,6 +407,21 @@ def test_a_converged_host_is_kept_without_any_call():
     assert out["status"] == "kept" and out["secret_key_id"] == "k1" and out["secret_days_left"] == 183
 
 
+@pytest.mark.parametrize("state", ["stopped", "start_pending", "paused"])
+def test_a_kept_secret_on_a_stopped_service_goes_to_the_role_to_start_it(state):
+    current = {**running(), "service_state": state}
+    plan = fast("rotate", cred("k1"), current=current)
+    assert plan["secret_call"] is False and not plan["use_new_secret"], "the secret is kept"
+    assert plan["deploy"] and plan["change"], "the role starts the stopped service"
+    plan = through_deploy("rotate", current=current, result=secret_result(changed=False))
+    assert plan["deploy"] and not plan["use_new_secret"]
+
+
+@pytest.mark.parametrize(("current", "needs"), [({"service_state": "running"}, False), ({"service_state": None}, False), ({}, False), (None, False), ({"service_state": "Stopped"}, True)])
+def test_service_needs_start(current, needs):
+    assert o.service_needs_start(current) is needs
+
+
 def test_onboard_deploys_a_kept_secret_without_the_module():
     plan = fast("onboard", cred("k1"))
     assert plan["secret_call"] is False and plan["deploy"] and plan["change"] and not plan["use_new_secret"]
