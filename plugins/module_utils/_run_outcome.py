@@ -88,7 +88,7 @@ def _whole_number(variables, name, default):
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise RunInputError("%s must be a whole number of days, not %r" % (name, value)) from None
+        raise RunInputError("%s must be a whole number of days" % name) from None
     if number < 0:
         raise RunInputError("%s must not be negative, not %d" % (name, number))
     return number
@@ -106,7 +106,8 @@ def _flag(variables, name):
         return True
     if text in ("false", "no", "off", "0", "n", "f"):
         return False
-    raise RunInputError("%s must be true or false, not %r" % (name, value))
+    # Not echoed: a value in the wrong variable may be a secret.
+    raise RunInputError("%s must be true or false (yes/no, on/off, 1/0)" % name)
 
 
 def _grace_minutes(variables):
@@ -117,7 +118,7 @@ def _grace_minutes(variables):
     try:
         minutes = int(str(value).strip())
     except ValueError:
-        raise RunInputError("%s must be a whole number of minutes from 0 to %d, not %r" % (name, MAX_REVOKE_GRACE_MINUTES, value)) from None
+        raise RunInputError("%s must be a whole number of minutes from 0 to %d" % (name, MAX_REVOKE_GRACE_MINUTES)) from None
     if not 0 <= minutes <= MAX_REVOKE_GRACE_MINUTES:
         raise RunInputError("%s must be a whole number of minutes from 0 to %d, not %d" % (name, MAX_REVOKE_GRACE_MINUTES, minutes))
     return minutes
@@ -486,7 +487,7 @@ def rollout_halt(batch_outcomes, all_outcomes, max_failed_hosts=None):
         try:
             limit = int(max_failed_hosts)
         except (TypeError, ValueError):
-            raise RunInputError("msteams_max_failed_hosts must be a whole number, not %r" % (max_failed_hosts,)) from None
+            raise RunInputError("msteams_max_failed_hosts must be a whole number of hosts") from None
         failed = sum(1 for o in all_outcomes if (o or {}).get("status") == "failed")
         if failed >= limit:
             return "msteams_max_failed_hosts (%d) hosts failed" % limit

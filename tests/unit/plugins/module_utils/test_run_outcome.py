@@ -417,7 +417,10 @@ def test_a_kept_secret_on_a_stopped_service_goes_to_the_role_to_start_it(state):
     assert plan["deploy"] and not plan["use_new_secret"]
 
 
-@pytest.mark.parametrize(("current", "needs"), [({"service_state": "running"}, False), ({"service_state": None}, False), ({}, False), (None, False), ({"service_state": "Stopped"}, True)])
+@pytest.mark.parametrize(
+    ("current", "needs"),
+    [({"service_state": "running"}, False), ({"service_state": None}, False), ({}, False), (None, False), ({"service_state": "Stopped"}, True)],
+)
 def test_service_needs_start(current, needs):
     assert o.service_needs_start(current) is needs
 
@@ -514,11 +517,12 @@ def test_without_a_snapshot_only_the_superseded_secret_goes():
     assert deploy["revoke_key_ids"] == ["k-old"]
 
 
-@pytest.mark.parametrize(("value", "words"), [("soon", "from 0 to 10080, not 'soon'"), (-1, "from 0 to 10080, not -1"), (10081, "not 10081")])
+@pytest.mark.parametrize(("value", "words"), [("soon", "from 0 to 10080"), (-1, "from 0 to 10080, not -1"), (10081, "not 10081")])
 def test_settings_with_a_bad_grace_name_the_variable(value, words):
     s = settings(msteams_secret_revoke_grace_minutes=value)
     assert not s["proceed"] and s["outcome"]["reason"].startswith("ucs1: msteams_secret_revoke_grace_minutes must be a whole number of minutes")
     assert words in s["outcome"]["reason"]
+    assert "soon" not in s["outcome"]["reason"], "a text value is never echoed (it may be a secret in the wrong variable)"
 
 
 def test_settings_grace_and_health_check_defaults_and_values():
@@ -531,4 +535,4 @@ def test_settings_grace_and_health_check_defaults_and_values():
 
 def test_settings_with_a_bad_health_check_name_the_variable():
     s = settings(msteams_secret_health_check="sometimes")
-    assert not s["proceed"] and s["outcome"]["reason"] == "ucs1: msteams_secret_health_check must be true or false, not 'sometimes'"
+    assert not s["proceed"] and s["outcome"]["reason"] == "ucs1: msteams_secret_health_check must be true or false (yes/no, on/off, 1/0)"
