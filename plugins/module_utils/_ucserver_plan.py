@@ -3,15 +3,19 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The ``ucserver`` role's decisions about one host, as pure functions.
 
-For internal collection use only: the action plugin ``procall.msteams.ucserver_plan`` and the
-filters in ``plugins/filter/ucserver.py`` call these with the registered results of the
-role's ``ansible.windows`` tasks. Nothing here does I/O.
+For internal collection use only: the action plugins ``procall.msteams.ucserver_read``,
+``ucserver_plan`` and the filters in ``plugins/filter/msteams_cfg.py`` call these with what the
+role's host probe (``roles/ucserver/files/ucserver_probe.ps1``) and ``ansible.windows`` tasks
+returned. Nothing here does I/O.
 
-- ``locate``: install dir, config path, service state and account from ``win_service_info``;
+- ``probe_module_args``, ``probe_from_result``: the one round trip that reads a host (service
+  and msteams.cfg together), and its answer as a plain dict;
+- ``locate`` / ``location_of``: install dir, config path, service state and account;
 - ``read_problem``: why an existing msteams.cfg could not be read;
 - ``host_problem``: a host the role cannot converge (not installed, no service);
+- ``reusable_probe``: whether the main entry point may use a read done earlier in the play;
 - ``plan``: what the run does (write the file, start a stopped service, the access rules);
-- ``current``: what ``tasks_from: read`` reports;
+- ``current``, ``current_secret``: what ``tasks_from: read`` reports;
 - ``outcome``: the ``ucserver_result`` fact, and on failure the one sentence that says what
   failed and what is in place now.
 """
@@ -74,22 +78,99 @@ def locate(service_info, install_dir=""):
     }
 
 
-def read_problem(slurp, cfg_stat, path):
+# -- the host probe: one round trip -----------------------------------------------------------
+# The script ships with the role (roles/ucserver/files/ucserver_probe.ps1) and carries this
+# marker as its first line; the result it returns names the same version. A change of what the
+# script returns changes both (and the simulator's stand-in, which recognises the marker).
+PROBE_VERSION = "procall.msteams ucserver probe v1"
+PROBE_MARKER = "# " + PROBE_VERSION
+# What the probe returns, all scalars (win_powershell serialises $Ansible.Result to `depth`).
+_PROBE_KEYS = (
+    "service_exists", "service_name", "service_state", "service_path", "service_account", "install_dir",
+    "install_dir_exists", "config_path", "cfg_exists", "cfg_isdir", "content", "read_error",
+)  # fmt: skip
+
+
+class ProbeError(Exception):
+    """The host could not be read; ``str()`` is one sentence, never a file's content."""
+
+
+def probe_module_args(script, service_name, install_dir=""):
+    """The ``ansible.windows.win_powershell`` options of the probe (``install_dir``: the option, '' = from the service)."""
+    return {
+        "script": script,
+        "parameters": {"ServiceName": service_name, "InstallDir": install_dir or "", "DefaultInstallDir": VENDOR_INSTALL_DIR},
+        # The script reports its own failures in its result; an unexpected error stops it.
+        "error_action": "stop",
+    }
+
+
+def _error_text(module_result):
+    for record in module_result.get("error") or []:
+        if isinstance(record, dict):
+            exc = record.get("exception") or {}
+            text = exc.get("message") if isinstance(exc, dict) else None
+            if text or record.get("output"):
+                return str(text or record["output"]).strip()
+    return str(module_result.get("msg") or "no message").strip()
+
+
+def _service_state(value):
+    """``Win32_Service.State`` (``Running``, ``Start Pending``) as win_service_info words it (``running``, ``start_pending``)."""
+    return str(value).strip().lower().replace(" ", "_") if value else None
+
+
+def probe_from_result(module_result, service_name, install_dir=""):
+    """The probe's ``win_powershell`` result -> a plain dict (content = msteams.cfg in base64, or None).
+
+    Raises ``ProbeError`` when the script did not run or did not answer as this version does.
+    """
+    where = "reading the UCServer service and msteams.cfg (ansible.windows.win_powershell)"
+    if not isinstance(module_result, dict):
+        raise ProbeError(f"The host gave no answer {where}.")
+    if module_result.get("failed"):
+        raise ProbeError(f"The host failed {where}: {_error_text(module_result)}.")
+    if module_result.get("skipped"):
+        raise ProbeError(f"The host skipped {where} ({module_result.get('msg') or 'no reason given'}); it must run also in check mode.")
+    raw = module_result.get("result")
+    if not isinstance(raw, dict) or raw.get("probe") != PROBE_VERSION:
+        raise ProbeError(f"The host did not answer as '{PROBE_VERSION}' does {where}: is ansible.windows 2.0.0 or later installed?")
+    probe = {key: raw.get(key) for key in _PROBE_KEYS}
+    for key in ("service_exists", "install_dir_exists", "cfg_exists", "cfg_isdir"):
+        probe[key] = bool(probe[key])
+    probe["service_state"] = _service_state(probe["service_state"]) if probe["service_exists"] else None
+    probe.update(option_service_name=service_name, option_install_dir=install_dir or "")
+    return probe
+
+
+def location_of(probe, install_dir=""):
+    """``locate`` for a probe's answer, plus ``install_dir_exists`` and whether the probe read that path.
+
+    The script finds the install dir from the service's binary path itself (to read the file in
+    the same round trip); ``read_path_ok`` false means it read another path than this rule
+    gives, and the caller probes again with the install dir given.
+    """
+    entry = {"path": probe["service_path"], "state": probe["service_state"], "username": probe["service_account"]}
+    service = {"exists": probe["service_exists"], "services": [entry]}
+    found = locate(service, install_dir)
+    found["read_path_ok"] = str(probe.get("config_path") or "").lower() == found["config_path"].lower()
+    found["install_dir_exists"] = probe["install_dir_exists"] if found["read_path_ok"] else False
+    return found
+
+
+def read_problem(probe, path):
     """'' when msteams.cfg was read or is absent; else the sentence for an existing file that could not be read."""
-    if isinstance(slurp, dict) and slurp.get("content") is not None:
+    if probe.get("content") is not None or not probe.get("cfg_exists"):
         return ""
-    stat = (cfg_stat or {}).get("stat") or {}
-    if not stat.get("exists"):
-        return ""
-    if stat.get("isdir"):
+    if probe.get("cfg_isdir"):
         return f"{path} is a folder, not a file: UCServer expects msteams.cfg to be a JSON file there. Move the folder away and run again."
-    why = (slurp or {}).get("msg") or "unknown error"
+    why = str(probe.get("read_error") or "unknown error").strip().rstrip(".")
     return f"Could not read {path}: {why}. Give the connecting user (an administrator) read access to UCServer's config folder."
 
 
-def host_problem(location, dir_stat, service_name):
+def host_problem(location, install_dir_exists, service_name):
     """'' when the role can converge this host; else the sentence why not."""
-    if not location["service_exists"] and not ((dir_stat or {}).get("stat") or {}).get("isdir"):
+    if not location["service_exists"] and not install_dir_exists:
         return (
             f"UCServer is not installed on this host: there is no service '{service_name}' and no folder {location['install_dir']}. "
             "Install UCServer first, or set ucserver_service_name / ucserver_install_dir."
@@ -100,6 +181,23 @@ def host_problem(location, dir_stat, service_name):
             "set ucserver_service_name to the name (not the display name) of UCServer's service."
         )
     return ""
+
+
+def reusable_probe(read, service_name, install_dir, play, previous_plan=None):
+    """The probe of an earlier ``tasks_from: read`` when the main entry point may use it, else None.
+
+    ``read``: that task's registered result; ``play``: this play's id. Reused only from the same
+    play, for the same service name and install dir option, and when no run of the main entry
+    point made after that read may have written (``previous_plan``: the last one's result).
+    """
+    probe = (read or {}).get("probe") if isinstance(read, dict) and not read.get("failed") and not read.get("skipped") else None
+    if not isinstance(probe, dict) or probe.get("version") != PROBE_VERSION or not play or probe.get("play") != play:
+        return None
+    if probe.get("option_service_name") != service_name or (probe.get("option_install_dir") or "") != (install_dir or ""):
+        return None
+    if isinstance(previous_plan, dict) and previous_plan.get("may_write") and int(previous_plan.get("stamp") or 0) >= int(probe.get("stamp") or 0):
+        return None
+    return probe
 
 
 def acl_rules(service_account):
@@ -198,10 +296,10 @@ def content(current, settings, client_secret):
     return cfg.merge_cfg(current, client_secret=client_secret, encoding="base64", **settings["cfg"])["content"]
 
 
-def current(location, slurp, dir_stat=None):
+def current(location, probe):
     """``ucserver_current`` of ``tasks_from: read``; no secret in it."""
-    installed = location["service_exists"] or bool(((dir_stat or {}).get("stat") or {}).get("isdir"))
-    summary = cfg.summarize_cfg((slurp or {}).get("content"), encoding="base64")
+    installed = location["service_exists"] or bool(location.get("install_dir_exists"))
+    summary = cfg.summarize_cfg(probe.get("content"), encoding="base64")
     summary.update(
         installed=installed,
         install_dir=location["install_dir"] if installed else None,
@@ -212,9 +310,9 @@ def current(location, slurp, dir_stat=None):
     return summary
 
 
-def current_secret(slurp):
+def current_secret(probe):
     """The deployed client secret, or None (for ``ucserver_current_secret``, no_log)."""
-    parsed = cfg.parse_cfg((slurp or {}).get("content"), encoding="base64")
+    parsed = cfg.parse_cfg(probe.get("content"), encoding="base64")
     return (parsed["values"] or {}).get("u8sClientSecret") or None
 
 

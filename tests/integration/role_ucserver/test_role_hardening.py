@@ -70,13 +70,13 @@ def test_stopped_service_permissions_and_rollback(ucserver_fleet, tmp_path):
     # a converged, stopped service is started (not restarted), checked, and reported
     stopped = fleet["stopped"]
     assert stopped.op_names() == ["service_start"] and stopped.service_state() == "running"
-    assert stopped.calls() == ["win_service_info", "slurp", "win_service", "win_service_info"]
+    assert stopped.calls() == ["win_powershell", "win_service", "win_service_info"]
     assert stopped.msteams_cfg_bytes() == before["stopped"]
     assert got["stopped"]["started"] and not got["stopped"]["restarted"] and got["stopped"]["changed"]
     assert result.changed("stopped") >= 1 and result.failed("stopped") == 0
 
-    # a healthy converged host still costs two round trips and no permission call
-    assert fleet["healthy"].calls() == ["win_service_info", "slurp"] and fleet["healthy"].ops() == []
+    # a healthy converged host costs one round trip (the probe) and no permission call
+    assert fleet["healthy"].calls() == ["win_powershell"] and fleet["healthy"].ops() == []
     assert not got["healthy"]["started"] and not got["healthy"]["changed"]
 
     # the file and its backup: SYSTEM, Administrators, the service account; nothing inherited
@@ -106,7 +106,7 @@ def test_stopped_service_permissions_and_rollback(ucserver_fleet, tmp_path):
     # "always": a converged file gets its permissions without a restart
     always = fleet["always"]
     assert always.ops() == [] and always.acl(always.cfg_win_path)["inherit"] is False
-    assert always.calls() == ["win_service_info", "slurp", "win_acl", "win_acl", "win_acl_inheritance"]
+    assert always.calls() == ["win_powershell", "win_acl", "win_acl", "win_acl_inheritance"]
     assert got["always"]["acl_changed"] and got["always"]["changed"] and not got["always"]["restarted"]
 
     # -- rerun: every good host converged, running, nothing to do -------------------------------
@@ -118,8 +118,8 @@ def test_stopped_service_permissions_and_rollback(ucserver_fleet, tmp_path):
     for name in good:
         assert recap(result.output, name)["changed"] == 0, name
         assert fleet[name].ops() == [] and fleet[name].acl_ops() == [], name
-    assert fleet["stopped"].calls() == ["win_service_info", "slurp"]
-    assert fleet["always"].module_calls() == 5  # "always" pays its three permission calls, and changes nothing
+    assert fleet["stopped"].calls() == ["win_powershell"]
+    assert fleet["always"].module_calls() == 4  # "always" pays its three permission calls, and changes nothing
 
 
 def test_bad_input_fails_before_any_host_call(ucserver_fleet, tmp_path):

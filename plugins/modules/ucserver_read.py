@@ -1,0 +1,75 @@
+#!/usr/bin/python
+# Copyright (c) procall.msteams contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Documentation only: the work is done by the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ucserver_read
+short_description: Read a UCServer host's service and msteams.cfg in one round trip
+version_added: 0.1.0
+description:
+  - Used by the C(procall.msteams.ucserver) role (C(tasks_from=read) and C(tasks_from=withdraw)). Runs the role's read-only
+    PowerShell probe (C(files/ucserver_probe.ps1) of the role) through M(ansible.windows.win_powershell): one WinRM round
+    trip returns the service (exists, state, binary path, the account it runs as), whether the install dir exists, and
+    C(msteams.cfg) (missing, a folder, unreadable, or its content).
+  - The install dir is O(install_dir), else the folder of the service's executable, else C(C:\Program Files\estos\UCServer).
+  - Fails with one sentence when C(msteams.cfg) exists but cannot be read, or is a folder.
+  - The result holds the deployed client secret (RV(secret), and the file in RV(probe)); it is marked C(no_log) by the
+    action itself, so callbacks show it censored. A failure holds no secret and shows its message.
+  - Runs also in check mode; it changes nothing.
+author:
+  - procall.msteams contributors (@procall-msteams)
+options:
+  service_name:
+    description: The name (not the display name) of UCServer's Windows service.
+    type: str
+    default: eucsrv
+  install_dir:
+    description: A local folder with a drive letter that overrides the service's binary path; empty to derive it.
+    type: str
+    default: ""
+requirements:
+  - ansible.windows 2.0.0 or later on the controller (M(ansible.windows.win_powershell)); Windows PowerShell 5.1 on the host.
+attributes:
+  check_mode:
+    support: full
+    description: Reads the host also in check mode.
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: windows
+"""
+
+EXAMPLES = r"""
+- name: Read the host
+  procall.msteams.ucserver_read:
+    service_name: eucsrv
+  register: read
+
+- name: Keep the deployed secret for later steps
+  ansible.builtin.set_fact:
+    current: "{{ read.current }}"
+    deployed_secret: "{{ read.secret }}"
+  no_log: true
+"""
+
+RETURN = r"""
+current:
+  description: What the host runs, without the secret (the C(ucserver_current) fact of the role's README).
+  returned: success
+  type: dict
+secret:
+  description: The client secret in C(msteams.cfg), or V(null).
+  returned: success
+  type: str
+probe:
+  description:
+    - What the host answered, for the role's main entry point to reuse in the same play (C(content) is C(msteams.cfg) in
+      base64, with the secret); C(stamp) and C(play) tell when it was read.
+  returned: success
+  type: dict
+"""
