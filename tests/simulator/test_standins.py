@@ -9,13 +9,16 @@ missing for a module the role uses.
 from __future__ import annotations
 
 import ast
+import base64
+import json
 import pathlib
+import re
 
 import ansible_collections.ansible.windows as real_windows
 import pytest
 import yaml
 
-from tests.simulator.fleet import STANDINS
+from tests.simulator.fleet import STANDINS, ucsim
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 REAL = pathlib.Path(next(iter(real_windows.__path__))) / "plugins" / "modules"
@@ -166,3 +169,95 @@ def undocumented_result_keys(report):
 
 def test_slurp_returns_are_documented():
     assert set(real_returns("slurp")) >= {"content", "encoding", "source"}
+
+
+# -- the probe: the role's one PowerShell script, through win_powershell --------------------
+PROBE_SCRIPT = REPO / "roles" / "ucserver" / "files" / "ucserver_probe.ps1"
+
+
+def test_the_probe_passes_only_real_win_powershell_options_and_the_script_parameters():
+    from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan
+
+    script = PROBE_SCRIPT.read_text()
+    args = _ucserver_plan.probe_module_args(script, "eucsrv", "")
+    assert set(args) <= set(real_options("win_powershell"))
+    assert args["error_action"] in real_options("win_powershell")["error_action"]["choices"]
+    declared = set(re.findall(r"^\s*\$(\w+)(?:\s*=.*)?,?\s*$", script.split("param (", 1)[1].split("\n)", 1)[0], re.M))
+    assert set(args["parameters"]) == declared
+    # the marker the stand-in and the controller know the script by; check mode runs it (win_powershell's rule)
+    assert script.startswith(_ucserver_plan.PROBE_MARKER + "\n")
+    assert "[CmdletBinding(SupportsShouldProcess)]" in script and "$Ansible.Changed = $false" in script
+    # nothing goes to a stream: the content (the secret) leaves the host only in $Ansible.Result
+    for writer in ("Write-Host", "Write-Output", "Write-Verbose", "Write-Debug", "Write-Information", "Write-Warning", "echo ", "[Console]"):
+        assert writer not in script, writer
+
+
+PROBE_PLAY = """
+- name: Run win_powershell on simulated hosts
+  hosts: ucservers
+  gather_facts: false
+  tasks:
+    - name: Probe
+      ansible.windows.win_powershell:
+        script: "{{ lookup('ansible.builtin.file', probe_script) }}"
+        parameters:
+          ServiceName: eucsrv
+          InstallDir: ""
+          DefaultInstallDir: C:\\Program Files\\estos\\UCServer
+      register: probed
+    - name: Probe in check mode
+      ansible.windows.win_powershell:
+        script: "{{ lookup('ansible.builtin.file', probe_script) }}"
+        parameters:
+          ServiceName: eucsrv
+          DefaultInstallDir: C:\\Program Files\\estos\\UCServer
+      check_mode: true
+    - name: Another script
+      ansible.windows.win_powershell:
+        script: Get-Service
+      ignore_errors: true
+    - name: Another script in check mode
+      ansible.windows.win_powershell:
+        script: Remove-Item C:\\x
+      check_mode: true
+      when: inventory_hostname == 'ok'
+"""
+
+
+def test_win_powershell_standin_answers_the_probe_as_the_script_would(ucserver_fleet, tmp_path):
+    cfg = json.dumps({k: 0 for k in ucsim.VENDOR_KEYS} | {"u8sClientSecret": "Probe~Secret.0000"})
+    fleet = ucserver_fleet(
+        hosts=[
+            {"name": "ok", "cfg": cfg, "service_account": "NT AUTHORITY\\LocalService", "service_state": "stopped"},
+            {"name": "custom", "install_dir": "D:\\UCS", "cfg": cfg},
+            {"name": "denied", "cfg": cfg},
+            {"name": "folder"},
+            {"name": "noservice", "service": False},
+            {"name": "gone", "installed": False},
+        ]
+    )
+    fleet["folder"].cfg_file.mkdir()
+    # Administrators denied reading the file: the connecting user (an administrator) cannot read it
+    deny = {"inherit": True, "rules": [{"user": "S-1-5-32-544", "rights": "Read", "type": "deny"}]}
+    fleet["denied"]._update(lambda s: s["acls"].update({fleet["denied"].cfg_win_path.lower(): deny}))
+    (tmp_path / "play.yml").write_text(PROBE_PLAY)
+    result = fleet.run(tmp_path / "play.yml", workdir=tmp_path / "w", extra_vars={"probe_script": str(PROBE_SCRIPT)})
+    assert result.rc == 0, result
+    assert undocumented_result_keys(result.report) == []
+    got = {h: r["result"] for h, r in result.task_results("Probe").items()}
+    assert got["ok"]["service_state"] == "Stopped" and got["ok"]["service_account"] == "NT AUTHORITY\\LocalService"
+    assert base64.b64decode(got["ok"]["content"]).decode() == cfg and got["ok"]["read_error"] is None
+    assert got["custom"]["install_dir"] == "D:\\UCS" and got["custom"]["config_path"] == "D:\\UCS\\config\\msteams.cfg"
+    assert got["denied"]["cfg_exists"] and got["denied"]["content"] is None and "is denied" in got["denied"]["read_error"]
+    assert got["folder"]["cfg_exists"] and got["folder"]["cfg_isdir"] and got["folder"]["content"] is None
+    assert not got["noservice"]["service_exists"] and got["noservice"]["install_dir_exists"] and got["noservice"]["service_state"] is None
+    assert not got["gone"]["install_dir_exists"] and not got["gone"]["cfg_exists"]
+    assert all(r["changed"] is False for r in result.task_results("Probe").values())
+    checked = result.task_results("Probe in check mode")
+    assert all(not r.get("skipped") and r["result"]["probe"] == "procall.msteams ucserver probe v1" for r in checked.values())
+    other = result.task_results("Another script")
+    assert all(r["failed"] and "runs only the ucserver role's probe script" in r["msg"] for r in other.values())
+    # like the real module: a script without SupportsShouldProcess does not run in check mode
+    assert result.task_results("Another script in check mode")["ok"]["msg"] == "skipped, running in check mode"
+    for host in fleet:
+        assert host.calls() == ["win_powershell"] * (4 if host.name == "ok" else 3) and host.ops() == [], host.name

@@ -59,22 +59,112 @@ def test_locate_refuses_a_unc_install_dir():
         m.locate(service(), "\\\\srv\\share")
 
 
-# -- reading problems ---------------------------------------------------------------------
+# -- the probe: one round trip ------------------------------------------------------------
+def raw(**over):
+    """What the probe script returns in $Ansible.Result on a healthy host."""
+    answer = {
+        "probe": m.PROBE_VERSION, "service_exists": True, "service_name": "eucsrv", "service_state": "Running",
+        "service_path": '"C:\\Program Files\\estos\\UCServer\\eucsrv.exe" -service', "service_account": "LocalSystem",
+        "install_dir": m.VENDOR_INSTALL_DIR, "install_dir_exists": True, "config_path": CFG_PATH,
+        "cfg_exists": True, "cfg_isdir": False, "content": converged(), "read_error": None,
+    }  # fmt: skip
+    answer.update(over)
+    return {"changed": False, "result": answer, "output": [], "error": [], "host_out": "", "host_err": ""}
+
+
+def probe(**over):
+    return m.probe_from_result(raw(**over), "eucsrv", "")
+
+
+def test_probe_module_args_are_the_script_and_its_parameters():
+    args = m.probe_module_args("SCRIPT", "eucsrv", "")
+    assert args["script"] == "SCRIPT" and args["error_action"] == "stop"
+    assert args["parameters"] == {"ServiceName": "eucsrv", "InstallDir": "", "DefaultInstallDir": m.VENDOR_INSTALL_DIR}
+    assert m.probe_module_args("S", "ucs", "D:\\U")["parameters"]["InstallDir"] == "D:\\U"
+
+
+def test_probe_from_result_normalises_the_answer():
+    p = probe(service_state="Start Pending")
+    assert p["service_state"] == "start_pending" and p["service_exists"] is True and p["content"] == converged()
+    assert p["option_service_name"] == "eucsrv" and p["option_install_dir"] == ""
+    gone = probe(service_exists=False, service_state=None, service_path=None, cfg_exists=None, install_dir_exists=0)
+    assert gone["service_state"] is None and gone["cfg_exists"] is False and gone["install_dir_exists"] is False
+
+
+@pytest.mark.parametrize(
+    ("result", "words"),
+    [
+        ({"failed": True, "error": [{"exception": {"message": "Invalid class"}, "output": "x"}]}, "failed reading the UCServer service"),
+        ({"failed": True, "msg": "unsupported parameter"}, "unsupported parameter"),
+        ({"failed": True, "error": [{"output": "Get-CimInstance : RPC unavailable"}]}, "RPC unavailable"),
+        ({"changed": True, "skipped": True, "msg": "skipped, running in check mode"}, "must run also in check mode"),
+        ({"changed": False, "result": {}}, "did not answer as"),
+        ({"changed": False, "result": {"probe": "procall.msteams ucserver probe v0"}}, "did not answer as"),
+        (None, "no answer"),
+    ],
+)
+def test_probe_errors_are_one_sentence(result, words):
+    with pytest.raises(m.ProbeError, match=words):
+        m.probe_from_result(result, "eucsrv")
+
+
+def test_location_of_a_probe_checks_the_path_the_script_read():
+    loc = m.location_of(probe())
+    assert loc["config_path"] == CFG_PATH and loc["read_path_ok"] and loc["install_dir_exists"] and loc["service_state"] == "running"
+    # the script's own rule found another folder than the controller's: not trusted, read again
+    other = m.location_of(probe(config_path="C:\\Elsewhere\\config\\msteams.cfg"))
+    assert not other["read_path_ok"] and other["install_dir_exists"] is False
+    assert m.location_of(probe(config_path="D:\\U\\config\\msteams.cfg"), "D:\\U")["read_path_ok"]
+    assert m.location_of(probe(config_path=CFG_PATH.upper()))["read_path_ok"]  # Windows paths: case does not matter
+
+
 def test_read_problem_branches():
-    assert m.read_problem({"content": "e30="}, None, CFG_PATH) == ""
-    assert m.read_problem({"failed": True}, {"stat": {"exists": False}}, CFG_PATH) == ""
-    folder = m.read_problem({"msg": "Path x is a directory"}, {"stat": {"exists": True, "isdir": True}}, CFG_PATH)
+    assert m.read_problem(probe(), CFG_PATH) == ""
+    assert m.read_problem(probe(cfg_exists=False, content=None), CFG_PATH) == ""
+    folder = m.read_problem(probe(cfg_isdir=True, content=None), CFG_PATH)
     assert "is a folder, not a file" in folder and "read access" not in folder
-    denied = m.read_problem({"msg": "Access denied"}, {"stat": {"exists": True, "isdir": False}}, CFG_PATH)
-    assert "Could not read" in denied and "Access denied" in denied and "read access" in denied
-    assert "unknown error" in m.read_problem(None, {"stat": {"exists": True}}, CFG_PATH)
+    denied = m.read_problem(probe(content=None, read_error="Access to the path 'x' is denied."), CFG_PATH)
+    assert "Could not read" in denied and "is denied." in denied and "denied.." not in denied and "read access" in denied
+    assert "unknown error" in m.read_problem(probe(content=None), CFG_PATH)
 
 
 def test_host_problem_branches():
-    assert m.host_problem(m.locate(service()), {}, "eucsrv") == ""
+    assert m.host_problem(m.locate(service()), False, "eucsrv") == ""
     gone = m.locate({"exists": False})
-    assert "UCServer is not installed on this host" in m.host_problem(gone, {"stat": {"exists": False}}, "eucsrv")
-    assert "exists but there is no service 'eucsrv'" in m.host_problem(gone, {"stat": {"isdir": True}}, "eucsrv")
+    assert "UCServer is not installed on this host" in m.host_problem(gone, False, "eucsrv")
+    assert "exists but there is no service 'eucsrv'" in m.host_problem(gone, True, "eucsrv")
+
+
+# -- reusing a read of the play -----------------------------------------------------------
+def read_result(play="P", stamp=100, **over):
+    return {"changed": False, "probe": {**probe(), "version": m.PROBE_VERSION, "stamp": stamp, "play": play, **over}}
+
+
+def test_a_read_of_the_same_play_is_reused():
+    assert m.reusable_probe(read_result(), "eucsrv", "", "P")["content"] == converged()
+    # a plan since that could not write (converged, or check mode) leaves the read true
+    assert m.reusable_probe(read_result(), "eucsrv", "", "P", {"may_write": False, "stamp": 200}) is not None
+    # a plan made before the read, even one that wrote, does not matter
+    assert m.reusable_probe(read_result(), "eucsrv", "", "P", {"may_write": True, "stamp": 50}) is not None
+
+
+@pytest.mark.parametrize(
+    ("read", "name", "install_dir", "play", "previous"),
+    [
+        (None, "eucsrv", "", "P", None),
+        ({"failed": True, "msg": "x"}, "eucsrv", "", "P", None),
+        ({"skipped": True}, "eucsrv", "", "P", None),
+        (read_result(play="Q"), "eucsrv", "", "P", None),  # another play
+        (read_result(), "eucsrv", "", None, None),  # play unknown
+        (read_result(), "ucs2", "", "P", None),  # another service name
+        (read_result(), "eucsrv", "D:\\U", "P", None),  # another install dir
+        (read_result(version="procall.msteams ucserver probe v0"), "eucsrv", "", "P", None),
+        (read_result(), "eucsrv", "", "P", {"may_write": True, "stamp": 200}),  # the role may have written since
+        (read_result(), "eucsrv", "", "P", {"may_write": True, "stamp": 100}),
+    ],
+)
+def test_a_read_is_not_reused(read, name, install_dir, play, previous):
+    assert m.reusable_probe(read, name, install_dir, play, previous) is None
 
 
 # -- access rules -------------------------------------------------------------------------
@@ -156,15 +246,17 @@ def test_content_is_decided_from_what_the_stopped_service_left():
 
 # -- read ---------------------------------------------------------------------------------
 def test_current_and_current_secret():
-    loc = m.locate(service(username=".\\ucsvc"))
-    cur = m.current(loc, {"content": converged()})
+    p = probe(service_account=".\\ucsvc")
+    cur = m.current(m.location_of(p), p)
     assert cur["installed"] and cur["config_valid"] and cur["integration_enabled"] and cur["service_account"] == ".\\ucsvc"
-    assert SECRET not in repr(cur)
-    assert m.current_secret({"content": converged()}) == SECRET
-    assert m.current_secret({"skipped": True}) is None and m.current_secret(None) is None
-    gone = m.current(m.locate({"exists": False}), {"skipped": True}, {"stat": {"exists": False}})
-    assert gone["installed"] is False and gone["install_dir"] is None and gone["config_present"] is False
-    assert m.current(m.locate({"exists": False}), {}, {"stat": {"isdir": True}})["installed"] is True
+    assert cur["config_path"] == CFG_PATH and cur["service_state"] == "running" and SECRET not in repr(cur)
+    assert m.current_secret(p) == SECRET
+    assert m.current_secret(probe(content=None, cfg_exists=False)) is None
+    nothing = probe(service_exists=False, install_dir_exists=False, cfg_exists=False, content=None)
+    gone = m.current(m.location_of(nothing), nothing)
+    assert gone["installed"] is False and gone["install_dir"] is None and gone["config_present"] is False and gone["service_state"] is None
+    dir_only = probe(service_exists=False, content=None, cfg_exists=False)
+    assert m.current(m.location_of(dir_only), dir_only)["installed"] is True
 
 
 # -- the result and the failure sentence --------------------------------------------------

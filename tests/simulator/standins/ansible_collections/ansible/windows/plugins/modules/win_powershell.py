@@ -104,12 +104,13 @@ def main():
     host = Host.from_env()
     host.count_call("win_powershell")
     script = module.params["script"] or ""
+    # As the real module: in check mode, a script that does not declare SupportsShouldProcess is not run.
+    if module.check_mode and not SHOULD_PROCESS.search(script):
+        module.exit_json(changed=True, msg="skipped, running in check mode", result={}, **empty_streams())
     if not script.startswith(PROBE_MARKER + "\n"):
         module.fail_json(
             msg=f"the simulator's win_powershell stand-in runs only the ucserver role's probe script (first line '{PROBE_MARKER}'), not this script"
         )
-    if module.check_mode and not SHOULD_PROCESS.search(script):
-        module.exit_json(changed=True, msg="skipped, running in check mode", result={}, **empty_streams())
     params = module.params["parameters"] or {}
     for name in ("ServiceName", "DefaultInstallDir"):
         if not params.get(name):
