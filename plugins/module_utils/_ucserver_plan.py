@@ -331,7 +331,10 @@ def outcome(the_plan, steps, check_mode=False, failure=None):
     ``start``, ``verify``, ``restore``, ``unwrite``, ``acl_undo``, ``restart``); a step that never ran is
     missing or empty. ``failure``: ``step`` (the failed task's name), ``result``, ``no_log``.
     """
-    steps = {k: v for k, v in (steps or {}).items() if isinstance(v, dict)}
+    # A plan that does not act (or one in check mode) ran no step: what the steps registered is
+    # from an earlier run of the role in the play (registered variables outlive the include).
+    ran = bool(the_plan.get("act", True)) and not check_mode
+    steps = {k: v for k, v in (steps or {}).items() if isinstance(v, dict)} if ran else {}
     started = _ok(steps.get("start")) and bool(steps["start"].get("changed"))
     acl_changed = any(_ok(r) and r.get("changed") for r in ((steps.get("acl") or {}).get("results") or []))
     result = {

@@ -287,6 +287,14 @@ def fail(p, steps, step, result=None, no_log=False):
 RUNNING = {"changed": True, "state": "running"}
 
 
+def test_outcome_ignores_steps_of_an_earlier_run():
+    # the role's second run in a play: nothing to do, the steps' registered results are the first run's
+    first_run = {"start": OK, "acl": {"results": [OK]}, "gui": OK, "backup": dict(OK, dest="x")}
+    result = m.outcome(plan(converged()), first_run)
+    assert not (result["changed"] or result["started"] or result["acl_changed"] or result["gui_closed"]) and result["backup_path"] is None
+    assert not m.outcome(plan(converged(OLD)), first_run, check_mode=True)["started"]
+
+
 def test_failure_stop_timeout():
     r = fail(
         plan(converged(OLD), service_timeout=3),
