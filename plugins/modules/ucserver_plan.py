@@ -12,7 +12,7 @@ short_description: Read a UCServer host and decide what the procall.msteams.ucse
 version_added: 0.1.0
 description:
   - Used by the C(procall.msteams.ucserver) role's main entry point. Reads the host with the role's probe (as
-    M(procall.msteams.ucserver_read) does: one WinRM round trip) unless O(read) holds a read of the same play that is
+    M(procall.msteams.ucserver_read) does, in one WinRM round trip) unless O(read) holds a read of the same play that is
     still true; then it makes no round trip at all.
   - Decides the wanted C(msteams.cfg) (see the C(procall.msteams.msteams_cfg_merge) filter), whether a stopped service
     must be started although the file is up to date, and the permissions to ensure on the file and its backup.

@@ -12,7 +12,7 @@ short_description: Read a UCServer host's service and msteams.cfg in one round t
 version_added: 0.1.0
 description:
   - Used by the C(procall.msteams.ucserver) role (C(tasks_from=read) and C(tasks_from=withdraw)). Runs the role's read-only
-    PowerShell probe (C(files/ucserver_probe.ps1) of the role) through M(ansible.windows.win_powershell): one WinRM round
+    PowerShell probe (C(files/ucserver_probe.ps1) of the role) through M(ansible.windows.win_powershell); one WinRM round
     trip returns the service (exists, state, binary path, the account it runs as), whether the install dir exists, and
     C(msteams.cfg) (missing, a folder, unreadable, or its content).
   - The install dir is O(install_dir), else the folder of the service's executable, else C(C:\Program Files\estos\UCServer).
