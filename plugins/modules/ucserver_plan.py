@@ -53,6 +53,7 @@ attributes:
   platform:
     support: full
     platforms: windows
+    description: Reads a Windows host over its connection (WinRM), unless it reuses a read.
 """
 
 EXAMPLES = r"""

@@ -39,9 +39,11 @@ attributes:
     description: Reads the host also in check mode.
   diff_mode:
     support: none
+    description: Changes nothing, so there is no diff.
   platform:
     support: full
     platforms: windows
+    description: Reads a Windows host over its connection (WinRM).
 """
 
 EXAMPLES = r"""

@@ -50,7 +50,10 @@ def script_error(message):
         "script_stack_trace": "at <ScriptBlock>, <No file>: line 1",
         "pipeline_iteration_info": [],
     }
-    return dict(empty_streams(), changed=True, failed=True, result={}, error=[record])
+    result = empty_streams()
+    result.update(changed=True, failed=True, result={})
+    result["error"] = [record]
+    return result
 
 
 def install_dir_from_path_name(path_name):
