@@ -1,12 +1,12 @@
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Read a UCServer host in one round trip: the role's ``tasks_from: read`` (and its withdraw entry point).
+"""Read a UCServer host: the role's ``tasks_from: read`` (and its withdraw entry point).
 
-Thin: runs the probe (``plugin_utils/_ucserver_probe.py``); the decisions about its answer are
-in ``module_utils/_ucserver_plan.py``. The result holds the deployed secret, so it marks
-itself ``_ansible_no_log`` (callbacks show it censored); a failure holds no secret and shows
-its sentence.
+Thin: runs the read (``plugin_utils/_ucserver_probe.py``: ``ansible.windows`` modules, two round
+trips on a converged host); the decisions about its answers are in ``module_utils/_ucserver_plan.py``.
+The result holds the deployed secret, so it marks itself ``_ansible_no_log`` (callbacks show it
+censored); a failure holds no secret and shows its sentence.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class ActionModule(ActionBase):
             result,
             changed=False,
             current=host.current(location, probe),
-            location={k: v for k, v in location.items() if k != "read_path_ok"},
+            location=location,
             secret=host.current_secret(probe),
             probe=probe,
             _ansible_no_log=True,

@@ -5,11 +5,11 @@
 
 For internal collection use only: the action plugins ``procall.msteams.ucserver_read``,
 ``ucserver_plan`` and the filters in ``plugins/filter/msteams_cfg.py`` call these with what the
-role's host probe (``roles/ucserver/files/ucserver_probe.ps1``) and ``ansible.windows`` tasks
-returned. Nothing here does I/O.
+``ansible.windows`` modules returned that the actions and the role's tasks ran. Nothing here
+does I/O.
 
-- ``probe_module_args``, ``probe_from_result``: the one round trip that reads a host (service
-  and msteams.cfg together), and its answer as a plain dict;
+- ``next_read``, ``probe_from_results``: the read of a host (service, install dir, msteams.cfg)
+  with ``ansible.windows`` modules, two round trips on a converged host, as one plain dict;
 - ``locate`` / ``location_of``: install dir, config path, service state and account;
 - ``read_problem``: why an existing msteams.cfg could not be read;
 - ``host_problem``: a host the role cannot converge (not installed, no service);
@@ -78,83 +78,138 @@ def locate(service_info, install_dir=""):
     }
 
 
-# -- the host probe: one round trip -----------------------------------------------------------
-# The script ships with the role (roles/ucserver/files/ucserver_probe.ps1) and carries this
-# marker as its first line; the result it returns names the same version. A change of what the
-# script returns changes both (and the simulator's stand-in, which recognises the marker).
-PROBE_VERSION = "procall.msteams ucserver probe v1"
-PROBE_MARKER = "# " + PROBE_VERSION
-# What the probe returns, all scalars (win_powershell serialises $Ansible.Result to `depth`).
+# -- the host read: ansible.windows modules, two round trips on a converged host ----------------
+# The action plugins run these modules themselves (plugin_utils/_ucserver_probe.py), each step
+# decided by ``next_read`` from the answers so far; ``probe_from_results`` turns the answers into
+# one flat dict. Only ansible.windows modules (no custom PowerShell): every module the read uses
+# is run by the tests' simulated hosts. All are read-only and support check mode, so the read
+# runs in check mode too.
+# The version of the probe dict: a read registered by another version is read again.
+PROBE_VERSION = "procall.msteams ucserver probe v2"
+# What the probe dict holds, all scalars.
 _PROBE_KEYS = (
     "service_exists", "service_name", "service_state", "service_path", "service_account", "install_dir",
     "install_dir_exists", "config_path", "cfg_exists", "cfg_isdir", "content", "read_error",
 )  # fmt: skip
+# The read's steps: the key of its answer, the module, and what the step reads (for the sentence).
+READ_STEPS = {
+    "service": ("ansible.windows.win_service_info", "the UCServer service"),
+    "dir_stat": ("ansible.windows.win_stat", "the install dir"),
+    "slurp": ("ansible.windows.slurp", "msteams.cfg"),
+    "cfg_stat": ("ansible.windows.win_stat", "msteams.cfg's attributes"),
+}
 
 
 class ProbeError(Exception):
     """The host could not be read; ``str()`` is one sentence, never a file's content."""
 
 
-def probe_module_args(script, service_name, install_dir=""):
-    """The ``ansible.windows.win_powershell`` options of the probe (``install_dir``: the option, '' = from the service)."""
-    return {
-        "script": script,
-        "parameters": {"ServiceName": service_name, "InstallDir": install_dir or "", "DefaultInstallDir": VENDOR_INSTALL_DIR},
-        # The script reports its own failures in its result; an unexpected error stops it.
-        "error_action": "stop",
-    }
+def _message(module_result):
+    # A module's own failure message; slurp's answer is never passed here (it may hold content).
+    return str(module_result.get("msg") or "no message").strip().rstrip(".")
 
 
-def _error_text(module_result):
-    for record in module_result.get("error") or []:
-        if isinstance(record, dict):
-            exc = record.get("exception") or {}
-            text = exc.get("message") if isinstance(exc, dict) else None
-            if text or record.get("output"):
-                return str(text or record["output"]).strip()
-    return str(module_result.get("msg") or "no message").strip()
+def _checked(key, module_result):
+    """The answer of step ``key`` when it is usable; else ``ProbeError`` naming the module.
 
-
-def _service_state(value):
-    """``Win32_Service.State`` (``Running``, ``Start Pending``) as win_service_info words it (``running``, ``start_pending``)."""
-    return str(value).strip().lower().replace(" ", "_") if value else None
-
-
-def probe_from_result(module_result, service_name, install_dir=""):
-    """The probe's ``win_powershell`` result -> a plain dict (content = msteams.cfg in base64, or None).
-
-    Raises ``ProbeError`` when the script did not run or did not answer as this version does.
+    A failed ``slurp`` is usable (the file is missing, a folder or unreadable: ``cfg_stat`` tells).
     """
-    where = "reading the UCServer service and msteams.cfg (ansible.windows.win_powershell)"
+    module, what = READ_STEPS[key]
+    where = f"reading {what} ({module})"
     if not isinstance(module_result, dict):
         raise ProbeError(f"The host gave no answer {where}.")
-    if module_result.get("failed"):
-        raise ProbeError(f"The host failed {where}: {_error_text(module_result)}.")
     if module_result.get("skipped"):
         raise ProbeError(f"The host skipped {where} ({module_result.get('msg') or 'no reason given'}); it must run also in check mode.")
-    raw = module_result.get("result")
-    if not isinstance(raw, dict) or raw.get("probe") != PROBE_VERSION:
-        raise ProbeError(f"The host did not answer as '{PROBE_VERSION}' does {where}: is ansible.windows 2.0.0 or later installed?")
-    probe = {key: raw.get(key) for key in _PROBE_KEYS}
-    for key in ("service_exists", "install_dir_exists", "cfg_exists", "cfg_isdir"):
-        probe[key] = bool(probe[key])
-    probe["service_state"] = _service_state(probe["service_state"]) if probe["service_exists"] else None
+    if module_result.get("failed"):
+        if key == "slurp":
+            return module_result
+        raise ProbeError(f"The host failed {where}: {_message(module_result)}.")
+    if key == "service" and (not isinstance(module_result.get("exists"), bool) or not isinstance(module_result.get("services"), list)):
+        raise ProbeError(f"The host did not answer {where} with 'exists' and 'services': is ansible.windows 2.0.0 or later installed?")
+    if key in ("dir_stat", "cfg_stat") and not isinstance(module_result.get("stat"), dict):
+        raise ProbeError(f"The host did not answer {where} with 'stat'.")
+    if key == "slurp" and not isinstance(module_result.get("content"), str):
+        raise ProbeError(f"The host did not answer {where} with 'content'.")
+    return module_result
+
+
+def _answers(results):
+    return {key: _checked(key, value) for key, value in (results or {}).items() if key in READ_STEPS}
+
+
+def _stat(module_result):
+    return (module_result or {}).get("stat") or {}
+
+
+def next_read(service_name, install_dir, results):
+    """The next module call of the read as ``(key, module, module_args)``, or None when the read is complete.
+
+    ``results``: the answers so far by key (``service``, ``dir_stat``, ``slurp``, ``cfg_stat``).
+    The service first (its binary path gives the install dir); the install dir only when the
+    service is missing; msteams.cfg when the service or the folder exists; its attributes only
+    when slurp failed (to tell missing, a folder and unreadable apart). Raises ``ProbeError``.
+    """
+    done = _answers(results)
+    if "service" not in done:
+        return "service", READ_STEPS["service"][0], {"name": service_name}
+    found = locate(done["service"], install_dir)
+    if not found["service_exists"] and "dir_stat" not in done:
+        return "dir_stat", READ_STEPS["dir_stat"][0], {"path": found["install_dir"], "get_checksum": False}
+    dir_ok = found["service_exists"] or bool(_stat(done.get("dir_stat")).get("isdir"))
+    if not dir_ok:
+        return None
+    if "slurp" not in done:
+        return "slurp", READ_STEPS["slurp"][0], {"src": found["config_path"]}
+    if done["slurp"].get("failed") and "cfg_stat" not in done:
+        return "cfg_stat", READ_STEPS["cfg_stat"][0], {"path": found["config_path"], "get_checksum": False}
+    return None
+
+
+def probe_from_results(results, service_name, install_dir=""):
+    """The answers of a complete read (``next_read`` gives None) -> the flat probe dict (content = msteams.cfg in base64, or None).
+
+    ``install_dir_exists`` is read only when the service is missing; with a service it is True
+    when msteams.cfg exists, else None (not read: the service says UCServer is installed).
+    Raises ``ProbeError``; the sentence never holds a file's content.
+    """
+    if next_read(service_name, install_dir, results) is not None:
+        raise ProbeError("The read of the host is incomplete: a step's answer is missing.")
+    done = _answers(results)
+    found = locate(done["service"], install_dir)
+    entry = _service_entry(done["service"]) or {}
+    slurp = done.get("slurp")
+    cfg_stat = _stat(done.get("cfg_stat"))
+    read_ok = bool(slurp) and not slurp.get("failed")
+    cfg_exists = read_ok or bool(cfg_stat.get("exists"))
+    if found["service_exists"]:
+        install_dir_exists = True if cfg_exists else None
+    else:
+        install_dir_exists = bool(_stat(done.get("dir_stat")).get("isdir"))
+    probe = {
+        "service_exists": found["service_exists"],
+        "service_name": entry.get("name"),
+        "service_state": found["service_state"],
+        "service_path": entry.get("path"),
+        "service_account": found["service_account"],
+        "install_dir": found["install_dir"],
+        "install_dir_exists": install_dir_exists,
+        "config_path": found["config_path"],
+        "cfg_exists": cfg_exists,
+        "cfg_isdir": bool(cfg_stat.get("exists") and cfg_stat.get("isdir")),
+        "content": slurp["content"] if read_ok else None,
+        # Only an existing file that could not be read has a read error: slurp's own message.
+        "read_error": _message(slurp) if slurp and not read_ok and cfg_stat.get("exists") and not cfg_stat.get("isdir") else None,
+    }
     probe.update(option_service_name=service_name, option_install_dir=install_dir or "")
     return probe
 
 
 def location_of(probe, install_dir=""):
-    """``locate`` for a probe's answer, plus ``install_dir_exists`` and whether the probe read that path.
-
-    The script finds the install dir from the service's binary path itself (to read the file in
-    the same round trip); ``read_path_ok`` false means it read another path than this rule
-    gives, and the caller probes again with the install dir given.
-    """
+    """``locate`` for a probe dict, plus ``install_dir_exists``."""
     entry = {"path": probe["service_path"], "state": probe["service_state"], "username": probe["service_account"]}
     service = {"exists": probe["service_exists"], "services": [entry]}
     found = locate(service, install_dir)
-    found["read_path_ok"] = str(probe.get("config_path") or "").lower() == found["config_path"].lower()
-    found["install_dir_exists"] = probe["install_dir_exists"] if found["read_path_ok"] else False
+    found["install_dir_exists"] = probe["install_dir_exists"]
     return found
 
 

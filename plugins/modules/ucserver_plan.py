@@ -11,8 +11,9 @@ module: ucserver_plan
 short_description: Read a UCServer host and decide what the procall.msteams.ucserver role does on it, and report it
 version_added: 0.1.0
 description:
-  - Used by the C(procall.msteams.ucserver) role's main entry point. Reads the host with the role's probe (as
-    M(procall.msteams.ucserver_read) does, in one WinRM round trip) unless O(read) holds a read of the same play that is
+  - Used by the C(procall.msteams.ucserver) role's main entry point. Reads the host as
+    M(procall.msteams.ucserver_read) does (M(ansible.windows.win_service_info) and M(ansible.windows.slurp), two WinRM
+    round trips on a converged host) unless O(read) holds a read of the same play that is
     still true; then it makes no round trip at all.
   - Decides the wanted C(msteams.cfg) (see the C(procall.msteams.msteams_cfg_merge) filter), whether a stopped service
     must be started although the file is up to date, and the permissions to ensure on the file and its backup.
@@ -42,7 +43,7 @@ options:
     description: The registered result of this action's previous run on the host in this play, if any.
     type: dict
 requirements:
-  - ansible.windows 2.0.0 or later on the controller (M(ansible.windows.win_powershell)); Windows PowerShell 5.1 on the host.
+  - The C(ansible.windows) collection on the controller (M(ansible.windows.win_service_info), M(ansible.windows.slurp), M(ansible.windows.win_stat)).
 attributes:
   check_mode:
     support: full

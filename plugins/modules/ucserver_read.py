@@ -8,13 +8,16 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: ucserver_read
-short_description: Read a UCServer host's service and msteams.cfg in one round trip
+short_description: Read a UCServer host's service and msteams.cfg with ansible.windows modules
 version_added: 0.1.0
 description:
-  - Used by the C(procall.msteams.ucserver) role (C(tasks_from=read) and C(tasks_from=withdraw)). Runs the role's read-only
-    PowerShell probe (C(files/ucserver_probe.ps1) of the role) through M(ansible.windows.win_powershell); one WinRM round
-    trip returns the service (exists, state, binary path, the account it runs as), whether the install dir exists, and
-    C(msteams.cfg) (missing, a folder, unreadable, or its content).
+  - Used by the C(procall.msteams.ucserver) role (C(tasks_from=read) and C(tasks_from=withdraw)). Runs read-only
+    C(ansible.windows) modules itself, over the task's connection; a converged host costs two WinRM round trips,
+    M(ansible.windows.win_service_info) (exists, state, binary path, the account it runs as) and M(ansible.windows.slurp)
+    of C(msteams.cfg).
+  - Only where those two cannot tell, M(ansible.windows.win_stat) runs too, once each at most; for the install dir when the
+    service is missing, and for C(msteams.cfg) when slurp failed (missing, a folder, or unreadable).
+  - Only C(ansible.windows) modules, no PowerShell script of its own, so every step is one the collection's tests run.
   - The install dir is O(install_dir), else the folder of the service's executable, else C(C:\Program Files\estos\UCServer).
   - Fails with one sentence when C(msteams.cfg) exists but cannot be read, or is a folder.
   - The result holds the deployed client secret (RV(secret), and the file in RV(probe)); it is marked C(no_log) by the
@@ -32,11 +35,11 @@ options:
     type: str
     default: ""
 requirements:
-  - ansible.windows 2.0.0 or later on the controller (M(ansible.windows.win_powershell)); Windows PowerShell 5.1 on the host.
+  - The C(ansible.windows) collection on the controller (M(ansible.windows.win_service_info), M(ansible.windows.slurp), M(ansible.windows.win_stat)).
 attributes:
   check_mode:
     support: full
-    description: Reads the host also in check mode.
+    description: Reads the host also in check mode (the modules it runs are read-only and support check mode).
   diff_mode:
     support: none
     description: Changes nothing, so there is no diff.

@@ -2,35 +2,28 @@
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Read a UCServer host in one round trip, from an action plugin (``ucserver_read``, ``ucserver_plan``).
+"""Read a UCServer host with ``ansible.windows`` modules, from an action plugin (``ucserver_read``, ``ucserver_plan``).
 
 For internal collection use only; the interface may change without notice.
 
-Runs the role's probe script (``roles/ucserver/files/ucserver_probe.ps1``) through
-``ansible.windows.win_powershell`` with the action's own connection; the decisions about its
-answer are in ``module_utils/_ucserver_plan.py``. The answer holds msteams.cfg and so the
-client secret: a caller returns it only in a result marked ``_ansible_no_log``.
+Runs ``ansible.windows.win_service_info``, then ``slurp`` of msteams.cfg (and ``win_stat`` only
+where those cannot tell) with the action's own connection: two round trips on a converged host.
+Which module runs next, and what the answers mean, is decided in ``module_utils/_ucserver_plan.py``
+(``next_read``, ``probe_from_results``). Only ``ansible.windows`` modules, no custom PowerShell,
+so every step is run by the tests' simulated hosts. The modules are read-only and support check
+mode: ``_execute_module`` passes the task's check mode on and they read the host also in check mode.
+The answer holds msteams.cfg and so the client secret: a caller returns it only in a result
+marked ``_ansible_no_log``.
 """
 
 from __future__ import annotations
 
-import os
 import time
 
-from ansible.errors import AnsibleError
 from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host
 
-# The collection's layout: roles/ucserver/files/ beside plugins/.
-SCRIPT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles", "ucserver", "files", "ucserver_probe.ps1")
-PROBE_MODULE = "ansible.windows.win_powershell"
-
-
-def probe_script():
-    with open(SCRIPT_PATH, encoding="utf-8") as f:
-        text = f.read()
-    if not text.startswith(host.PROBE_MARKER + "\n") and not text.startswith(host.PROBE_MARKER + "\r\n"):
-        raise AnsibleError(f"{SCRIPT_PATH} does not start with '{host.PROBE_MARKER}': the collection is incomplete or changed.")
-    return text
+# More than the read's four steps means a bug in next_read, not a slow host.
+_MAX_STEPS = 4
 
 
 def play_id(task):
@@ -53,22 +46,20 @@ def stamp():
 
 
 def run_probe(action, task_vars, service_name, install_dir=""):
-    """-> the probe dict (``module_utils/_ucserver_plan.probe_from_result``) plus ``version``, ``stamp``, ``play``.
+    """-> the probe dict (``module_utils/_ucserver_plan.probe_from_results``) plus ``version``, ``stamp``, ``play``.
 
-    One module call; a second only when the script derived another install dir from the
-    service's binary path than the controller's rule does (then it reads the one the rule gives).
+    One module call per step ``next_read`` gives: win_service_info and slurp on a converged host.
     Raises ``ProbeError``.
     """
-    script = probe_script()
-    wanted = install_dir
-    for _attempt in range(2):
-        result = action._execute_module(module_name=PROBE_MODULE, module_args=host.probe_module_args(script, service_name, wanted), task_vars=task_vars)
-        probe = host.probe_from_result(result, service_name, install_dir)
-        location = host.location_of(probe, install_dir)
-        if location["read_path_ok"]:
+    results = {}
+    for _step in range(_MAX_STEPS + 1):
+        step = host.next_read(service_name, install_dir, results)
+        if step is None:
             break
-        wanted = location["install_dir"]
+        key, module, module_args = step
+        results[key] = action._execute_module(module_name=module, module_args=module_args, task_vars=task_vars)
     else:
-        raise host.ProbeError(f"The host read another msteams.cfg than {location['config_path']}: set ucserver_install_dir.")
+        raise host.ProbeError("The read of the host did not complete: report this as a bug of procall.msteams.")
+    probe = host.probe_from_results(results, service_name, install_dir)
     probe.update(version=host.PROBE_VERSION, stamp=stamp(), play=play_id(action._task))
     return probe
