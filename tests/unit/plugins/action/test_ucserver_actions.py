@@ -49,7 +49,7 @@ def test_preflight_reads_the_host_connection_vars():
     assert not preflight(task_vars={**plain, "ansible_winrm_transport": "ntlm"}).get("failed")
 
 
-# -- reading the host: one module call, reused by the plan -----------------------------------
+# -- reading the host: win_service_info + slurp, reused by the plan -----------------------------------
 CFG_PATH = "C:\\Program Files\\estos\\UCServer\\config\\msteams.cfg"
 
 
@@ -58,58 +58,77 @@ def b64cfg(secret=SECRET, client=CLIENT):
     return base64.b64encode(_msteams_cfg.render_cfg(values).encode()).decode()
 
 
-def answer(**over):
-    """The win_powershell result of the probe script on a healthy, converged host."""
-    result = {
-        "probe": _ucserver_plan.PROBE_VERSION, "service_exists": True, "service_name": "eucsrv", "service_state": "Running",
-        "service_path": '"C:\\Program Files\\estos\\UCServer\\eucsrv.exe" -service', "service_account": "LocalSystem",
-        "install_dir": _ucserver_plan.VENDOR_INSTALL_DIR, "install_dir_exists": True, "config_path": CFG_PATH,
-        "cfg_exists": True, "cfg_isdir": False, "content": b64cfg(), "read_error": None,
-    }  # fmt: skip
-    result.update(over)
-    return {"changed": False, "result": result, "output": [], "error": [], "host_out": "", "host_err": ""}
+def host(content=None, service=True, cfg="file", dir_exists=True, fail=None):
+    """The ansible.windows modules' answers on a host: ``cfg`` is "file", "missing", "folder" or "denied"; ``fail``: a module that fails."""
+    text = b64cfg() if content is None else content
+
+    def answer(module_name, module_args, task_vars):
+        short = module_name.rsplit(".", 1)[1]
+        if short == fail:
+            return {"failed": True, "msg": "WMI is broken"}
+        if short == "win_service_info":
+            entry = {"name": "eucsrv", "state": "running", "path": '"C:\\Program Files\\estos\\UCServer\\eucsrv.exe" -service', "username": "LocalSystem"}
+            return {"changed": False, "exists": service, "services": [entry] if service else []}
+        if short == "win_stat":
+            is_cfg = module_args["path"] == CFG_PATH
+            exists = cfg != "missing" if is_cfg else dir_exists
+            return {"changed": False, "stat": {"exists": True, "isdir": (cfg == "folder") if is_cfg else True} if exists else {"exists": False}}
+        assert short == "slurp" and module_args == {"src": CFG_PATH}, (module_name, module_args)
+        if cfg == "file":
+            return {"changed": False, "content": text, "encoding": "base64", "source": CFG_PATH}
+        return {"failed": True, "msg": {"missing": "Path x is not found", "folder": "Path x is a directory"}.get(cfg, "Access to the path 'x' is denied.")}
+
+    return answer
 
 
-def with_host(act, *answers, play="PLAY-1"):
-    """The action with its module calls answered in turn (each call recorded), in a play with this id."""
+def with_host(act, answer=None, play="PLAY-1"):
+    """The action with its module calls answered by ``answer`` (each call recorded), in a play with this id."""
     act._task._play = None  # a task knows its play through its blocks
     act._task._parent = SimpleNamespace(_play=SimpleNamespace(_uuid=play), _parent=None)
-    act._execute_module = MagicMock(side_effect=list(answers))
+    act._execute_module = MagicMock(side_effect=answer or host())
     return act
 
 
-def test_read_is_one_module_call_marked_no_log():
-    act = with_host(action(ucserver_read, {"service_name": "eucsrv", "install_dir": ""}), answer())
+def called(act):
+    return [c.kwargs["module_name"] for c in act._execute_module.call_args_list]
+
+
+def test_read_is_two_module_calls_marked_no_log():
+    act = with_host(action(ucserver_read, {"service_name": "eucsrv", "install_dir": ""}))
     result = act.run(task_vars={})
-    assert act._execute_module.call_count == 1
-    call = act._execute_module.call_args.kwargs
-    assert call["module_name"] == "ansible.windows.win_powershell"
-    assert call["module_args"]["script"].startswith(_ucserver_plan.PROBE_MARKER + "\n")
-    assert call["module_args"]["parameters"]["ServiceName"] == "eucsrv"
+    assert called(act) == ["ansible.windows.win_service_info", "ansible.windows.slurp"]
+    assert act._execute_module.call_args_list[0].kwargs["module_args"] == {"name": "eucsrv"}
     # the secret is in the result (for ucserver_current_secret), so the result censors itself
     assert result["_ansible_no_log"] is True and result["secret"] == SECRET and result["changed"] is False
     assert SECRET not in repr(result["current"]) and result["current"]["config_valid"] and result["current"]["service_state"] == "running"
     assert result["location"]["config_dir"].endswith("\\config") and result["probe"]["play"] == "PLAY-1"
+    assert result["probe"]["version"] == _ucserver_plan.PROBE_VERSION
+
+
+def test_read_runs_the_modules_in_check_mode_too():
+    act = with_host(action(ucserver_read, {}, check_mode=True))
+    result = act.run(task_vars={})
+    assert not result.get("failed") and len(called(act)) == 2 and result["secret"] == SECRET
+
+
+def test_read_of_a_missing_file_stats_it():
+    act = with_host(action(ucserver_read, {}), host(cfg="missing"))
+    result = act.run(task_vars={})
+    assert called(act)[-1] == "ansible.windows.win_stat" and len(called(act)) == 3
+    assert not result.get("failed") and result["current"]["config_present"] is False and result["secret"] is None
 
 
 def test_read_failures_are_shown_and_hold_no_secret():
-    denied = with_host(action(ucserver_read, {}), answer(content=None, read_error="Access to the path 'x' is denied."))
+    denied = with_host(action(ucserver_read, {}), host(cfg="denied"))
     result = denied.run(task_vars={})
-    assert result["failed"] and "Could not read" in result["msg"] and "_ansible_no_log" not in result
-    folder = with_host(action(ucserver_read, {}), answer(content=None, cfg_isdir=True)).run(task_vars={})
+    assert result["failed"] and "Could not read" in result["msg"] and "is denied" in result["msg"] and "_ansible_no_log" not in result
+    assert len(called(denied)) == 3
+    folder = with_host(action(ucserver_read, {}), host(cfg="folder")).run(task_vars={})
     assert folder["failed"] and "is a folder, not a file" in folder["msg"]
-    broken = with_host(action(ucserver_read, {}), {"failed": True, "error": [{"exception": {"message": "WMI is broken"}}]}).run(task_vars={})
-    assert broken["failed"] and "WMI is broken" in broken["msg"]
+    broken = with_host(action(ucserver_read, {}), host(fail="win_service_info")).run(task_vars={})
+    assert broken["failed"] and "WMI is broken" in broken["msg"] and "ansible.windows.win_service_info" in broken["msg"]
     bad = action(ucserver_read, {"install_dir": "\\\\srv\\share"}).run(task_vars={})
     assert bad["failed"] and "ucserver_install_dir must be a local folder" in bad["msg"]
-
-
-def test_read_again_when_the_script_found_another_install_dir():
-    # the script read C:\Other, the controller's rule gives the service's folder: read that one
-    act = with_host(action(ucserver_read, {}), answer(config_path="C:\\Other\\config\\msteams.cfg"), answer())
-    result = act.run(task_vars={})
-    assert act._execute_module.call_count == 2 and not result.get("failed")
-    assert act._execute_module.call_args_list[1].kwargs["module_args"]["parameters"]["InstallDir"] == _ucserver_plan.VENDOR_INSTALL_DIR
 
 
 def plan_args(**over):
@@ -120,9 +139,9 @@ def plan_args(**over):
 
 
 def test_plan_reports_a_module_shaped_result_without_the_secret():
-    act = with_host(action(ucserver_plan, plan_args(), check_mode=True), answer(content=b64cfg("Old~Secret")))
+    act = with_host(action(ucserver_plan, plan_args(), check_mode=True), host(content=b64cfg("Old~Secret")))
     result = act.run(task_vars={})
-    assert act._execute_module.call_count == 1 and result["reused_read"] is False
+    assert len(called(act)) == 2 and result["reused_read"] is False
     assert result["changed"] and result["write"] and result["diff"][0]["before_header"] == CFG_PATH
     assert "would change" in result["msg"] and SECRET not in repr(result) and "Old~Secret" not in repr(result) and "warnings" not in result
     assert result["may_write"] is False  # check mode writes nothing
@@ -130,31 +149,32 @@ def test_plan_reports_a_module_shaped_result_without_the_secret():
 
 
 def test_plan_reuses_the_read_of_the_play_until_the_role_may_have_written():
-    read = with_host(action(ucserver_read, {}), answer(content=b64cfg("Old~Secret"))).run(task_vars={})
+    read = with_host(action(ucserver_read, {}), host(content=b64cfg("Old~Secret"))).run(task_vars={})
     first = with_host(action(ucserver_plan, plan_args(read=read)))
     planned = first.run(task_vars={})
     assert first._execute_module.call_count == 0 and planned["reused_read"] and planned["write"] and planned["may_write"]
     # the role wrote after that plan: the next plan reads the host again
-    second = with_host(action(ucserver_plan, plan_args(read=read, previous=planned)), answer())
+    second = with_host(action(ucserver_plan, plan_args(read=read, previous=planned)))
     again = second.run(task_vars={})
-    assert second._execute_module.call_count == 1 and not again["reused_read"] and not again["act"]
+    assert len(called(second)) == 2 and not again["reused_read"] and not again["act"]
     # a read of another play is not reused
-    other = with_host(action(ucserver_plan, plan_args(read=read)), answer(), play="PLAY-2")
-    assert not other.run(task_vars={})["reused_read"] and other._execute_module.call_count == 1
+    other = with_host(action(ucserver_plan, plan_args(read=read)), play="PLAY-2")
+    assert not other.run(task_vars={})["reused_read"] and len(called(other)) == 2
 
 
 def test_plan_fails_for_a_host_without_ucserver_and_for_a_bad_current_file():
-    gone = answer(service_exists=False, service_state=None, service_path=None, install_dir_exists=False, cfg_exists=False, content=None)
-    result = with_host(action(ucserver_plan, plan_args()), gone).run(task_vars={})
+    act = with_host(action(ucserver_plan, plan_args()), host(service=False, dir_exists=False))
+    result = act.run(task_vars={})
+    assert called(act) == ["ansible.windows.win_service_info", "ansible.windows.win_stat"]
     assert result["failed"] and "UCServer is not installed on this host" in result["msg"]
-    result = with_host(action(ucserver_plan, plan_args()), answer(content="not base64!")).run(task_vars={})
+    result = with_host(action(ucserver_plan, plan_args()), host(content="not base64!")).run(task_vars={})
     assert result["failed"] and "not base64" in result["msg"]
-    result = with_host(action(ucserver_plan, plan_args()), answer(content=None, read_error="denied")).run(task_vars={})
+    result = with_host(action(ucserver_plan, plan_args()), host(cfg="denied")).run(task_vars={})
     assert result["failed"] and "Could not read" in result["msg"]
 
 
 def test_withdraw_plan_takes_the_read():
-    read = with_host(action(ucserver_read, {}), answer()).run(task_vars={})
+    read = with_host(action(ucserver_read, {})).run(task_vars={})
     result = action(ucserver_withdraw_plan, {"client_id": CLIENT, "read": read}, check_mode=True).run(task_vars={})
     assert not result.get("failed") and result["action"] == "remove" and result["config_path"] == CFG_PATH
     assert SECRET not in repr(result)

@@ -59,63 +59,161 @@ def test_locate_refuses_a_unc_install_dir():
         m.locate(service(), "\\\\srv\\share")
 
 
-# -- the probe: one round trip ------------------------------------------------------------
-def raw(**over):
-    """What the probe script returns in $Ansible.Result on a healthy host."""
-    answer = {
-        "probe": m.PROBE_VERSION, "service_exists": True, "service_name": "eucsrv", "service_state": "Running",
-        "service_path": '"C:\\Program Files\\estos\\UCServer\\eucsrv.exe" -service', "service_account": "LocalSystem",
-        "install_dir": m.VENDOR_INSTALL_DIR, "install_dir_exists": True, "config_path": CFG_PATH,
-        "cfg_exists": True, "cfg_isdir": False, "content": converged(), "read_error": None,
-    }  # fmt: skip
-    answer.update(over)
-    return {"changed": False, "result": answer, "output": [], "error": [], "host_out": "", "host_err": ""}
+# -- the read: ansible.windows modules, step by step ---------------------------------------
+UCS = m.VENDOR_INSTALL_DIR
+BINARY = '"C:\\Program Files\\estos\\UCServer\\eucsrv.exe" -service'
+
+
+class FakeHost:
+    """Answers the read's modules as the real ones would for a host with these paths ("dir", "file", "denied")."""
+
+    def __init__(self, service=True, state="running", path=BINARY, account="LocalSystem", paths=None, content=None):
+        self.service = {"name": "eucsrv", "state": state, "path": path, "username": account} if service else None
+        self.paths = {k.lower(): v for k, v in (paths if paths is not None else {UCS: "dir", CFG_PATH: "file"}).items()}
+        self.content = converged() if content is None else content
+        self.calls = []
+
+    def __call__(self, key, module, args):
+        self.calls.append((module, args))
+        if module == "ansible.windows.win_service_info":
+            found = [self.service] if self.service and args["name"] == "eucsrv" else []
+            return {"changed": False, "exists": bool(found), "services": found}
+        if module == "ansible.windows.win_stat":
+            kind = self.paths.get(args["path"].lower())
+            return {"changed": False, "stat": {"exists": False} if kind is None else {"exists": True, "isdir": kind == "dir"}}
+        assert module == "ansible.windows.slurp", module
+        kind = self.paths.get(args["src"].lower())
+        if kind == "file":
+            return {"changed": False, "content": self.content, "encoding": "base64", "source": args["src"]}
+        words = {None: "is not found", "dir": "is a directory"}.get(kind)
+        return {"failed": True, "msg": f"Path {args['src']} {words}" if words else f"Access to the path '{args['src']}' is denied."}
+
+
+def read(fake, service_name="eucsrv", install_dir=""):
+    results = {}
+    while (step := m.next_read(service_name, install_dir, results)) is not None:
+        key, module, args = step
+        assert key not in results and len(results) < 4, (key, results)
+        results[key] = fake(key, module, args)
+    return m.probe_from_results(results, service_name, install_dir)
+
+
+def modules(fake):
+    return [module.rsplit(".", 1)[1] for module, _args in fake.calls]
 
 
 def probe(**over):
-    return m.probe_from_result(raw(**over), "eucsrv", "")
+    return {**read(FakeHost()), **over}
 
 
-def test_probe_module_args_are_the_script_and_its_parameters():
-    args = m.probe_module_args("SCRIPT", "eucsrv", "")
-    assert args["script"] == "SCRIPT" and args["error_action"] == "stop"
-    assert args["parameters"] == {"ServiceName": "eucsrv", "InstallDir": "", "DefaultInstallDir": m.VENDOR_INSTALL_DIR}
-    assert m.probe_module_args("S", "ucs", "D:\\U")["parameters"]["InstallDir"] == "D:\\U"
+def test_a_converged_host_is_two_round_trips():
+    fake = FakeHost(state="start_pending")
+    p = read(fake)
+    assert fake.calls == [("ansible.windows.win_service_info", {"name": "eucsrv"}), ("ansible.windows.slurp", {"src": CFG_PATH})]
+    assert p["content"] == converged() and p["cfg_exists"] and not p["cfg_isdir"] and p["read_error"] is None
+    assert p["service_exists"] and p["service_state"] == "start_pending" and p["service_account"] == "LocalSystem"
+    assert p["service_path"] == BINARY and p["config_path"] == CFG_PATH and p["install_dir"] == UCS and p["install_dir_exists"] is True
+    assert p["option_service_name"] == "eucsrv" and p["option_install_dir"] == "" and set(m._PROBE_KEYS) <= set(p)
+    assert m.read_problem(p, CFG_PATH) == ""
 
 
-def test_probe_from_result_normalises_the_answer():
-    p = probe(service_state="Start Pending")
-    assert p["service_state"] == "start_pending" and p["service_exists"] is True and p["content"] == converged()
-    assert p["option_service_name"] == "eucsrv" and p["option_install_dir"] == ""
-    gone = probe(service_exists=False, service_state=None, service_path=None, cfg_exists=None, install_dir_exists=0)
-    assert gone["service_state"] is None and gone["cfg_exists"] is False and gone["install_dir_exists"] is False
+def test_the_install_dir_comes_from_the_option_else_the_binary_path():
+    custom = FakeHost(path='"D:\\UCS\\eucsrv.exe"', paths={"D:\\UCS": "dir", "D:\\UCS\\config\\msteams.cfg": "file"})
+    assert read(custom)["config_path"] == "D:\\UCS\\config\\msteams.cfg" and custom.calls[1][1] == {"src": "D:\\UCS\\config\\msteams.cfg"}
+    option = FakeHost(paths={"E:\\X": "dir", "E:\\X\\config\\msteams.cfg": "file"})
+    assert read(option, install_dir="E:\\X")["content"] == converged() and modules(option) == ["win_service_info", "slurp"]
+    named = FakeHost()
+    read(named, service_name="ucs2")
+    assert named.calls[0][1] == {"name": "ucs2"}
+
+
+def test_service_missing_and_install_dir_present():
+    fake = FakeHost(service=False)
+    p = read(fake)
+    assert modules(fake) == ["win_service_info", "win_stat", "slurp"] and fake.calls[1][1] == {"path": UCS, "get_checksum": False}
+    assert not p["service_exists"] and p["service_state"] is None and p["install_dir_exists"] is True and p["content"] == converged()
+    assert "exists but there is no service 'eucsrv'" in m.host_problem(m.location_of(p), p["install_dir_exists"], "eucsrv")
+
+
+def test_service_missing_and_no_install_dir():
+    fake = FakeHost(service=False, paths={})
+    p = read(fake)
+    assert modules(fake) == ["win_service_info", "win_stat"]  # nothing to slurp
+    assert p["install_dir_exists"] is False and p["cfg_exists"] is False and p["content"] is None and p["read_error"] is None
+    assert "UCServer is not installed on this host" in m.host_problem(m.location_of(p), p["install_dir_exists"], "eucsrv")
+    # a file where the install dir should be is no install dir
+    assert read(FakeHost(service=False, paths={UCS: "file"}))["install_dir_exists"] is False
+
+
+def test_msteams_cfg_missing():
+    fake = FakeHost(paths={UCS: "dir"})
+    p = read(fake)
+    assert modules(fake) == ["win_service_info", "slurp", "win_stat"] and fake.calls[2][1] == {"path": CFG_PATH, "get_checksum": False}
+    assert p["cfg_exists"] is False and p["content"] is None and p["read_error"] is None and m.read_problem(p, CFG_PATH) == ""
+    assert p["install_dir_exists"] is None  # not read: the service says UCServer is installed
+    assert m.current(m.location_of(p), p)["installed"] is True
+
+
+def test_msteams_cfg_is_a_folder():
+    fake = FakeHost(paths={UCS: "dir", CFG_PATH: "dir"})
+    p = read(fake)
+    assert modules(fake) == ["win_service_info", "slurp", "win_stat"]
+    assert p["cfg_exists"] and p["cfg_isdir"] and p["content"] is None and p["read_error"] is None
+    assert "is a folder, not a file" in m.read_problem(p, CFG_PATH)
+
+
+def test_msteams_cfg_unreadable():
+    fake = FakeHost(paths={UCS: "dir", CFG_PATH: "denied"})
+    p = read(fake)
+    assert modules(fake) == ["win_service_info", "slurp", "win_stat"]
+    assert p["cfg_exists"] and not p["cfg_isdir"] and p["content"] is None
+    assert p["read_error"] == f"Access to the path '{CFG_PATH}' is denied"
+    problem = m.read_problem(p, CFG_PATH)
+    assert "Could not read" in problem and "is denied." in problem and "denied.." not in problem and "read access" in problem
+    assert "unknown error" in m.read_problem(probe(content=None, read_error=None), CFG_PATH)
+
+
+def failing(step_key, answer):
+    """A healthy host whose answer to step ``step_key`` is ``answer``."""
+    fake = FakeHost(paths={UCS: "dir", CFG_PATH: "denied"}, service=step_key != "dir_stat")
+    return lambda key, module, args: answer if key == step_key else fake(key, module, args)
 
 
 @pytest.mark.parametrize(
-    ("result", "words"),
+    ("step", "answer", "words"),
     [
-        ({"failed": True, "error": [{"exception": {"message": "Invalid class"}, "output": "x"}]}, "failed reading the UCServer service"),
-        ({"failed": True, "msg": "unsupported parameter"}, "unsupported parameter"),
-        ({"failed": True, "error": [{"output": "Get-CimInstance : RPC unavailable"}]}, "RPC unavailable"),
-        ({"changed": True, "skipped": True, "msg": "skipped, running in check mode"}, "must run also in check mode"),
-        ({"changed": False, "result": {}}, "did not answer as"),
-        ({"changed": False, "result": {"probe": "procall.msteams ucserver probe v0"}}, "did not answer as"),
-        (None, "no answer"),
+        ("service", {"failed": True, "msg": "Failed to connect to WMI."}, r"failed reading the UCServer service \(ansible.windows.win_service_info\): Failed to connect to WMI.$"),
+        ("service", {"failed": True}, r"\(ansible.windows.win_service_info\): no message"),
+        ("service", {"changed": False, "skipped": True, "msg": "check mode"}, r"skipped reading the UCServer service .* must run also in check mode"),
+        ("service", {"changed": False}, r"did not answer reading the UCServer service \(ansible.windows.win_service_info\) with 'exists'"),
+        ("service", None, "gave no answer reading the UCServer service"),
+        ("dir_stat", {"failed": True, "msg": "Access is denied."}, r"failed reading the install dir \(ansible.windows.win_stat\): Access is denied.$"),
+        ("cfg_stat", {"failed": True, "msg": "Access is denied."}, r"failed reading msteams.cfg's attributes \(ansible.windows.win_stat\)"),
+        ("cfg_stat", {"changed": False}, r"\(ansible.windows.win_stat\) with 'stat'"),
+        ("slurp", {"changed": False, "encoding": "base64"}, r"did not answer reading msteams.cfg \(ansible.windows.slurp\) with 'content'"),
+        ("slurp", {"skipped": True}, r"skipped reading msteams.cfg \(ansible.windows.slurp\)"),
     ],
 )
-def test_probe_errors_are_one_sentence(result, words):
-    with pytest.raises(m.ProbeError, match=words):
-        m.probe_from_result(result, "eucsrv")
+def test_a_module_failure_is_one_sentence_naming_the_module(step, answer, words):
+    with pytest.raises(m.ProbeError, match=words) as caught:
+        read(failing(step, answer))
+    assert SECRET not in str(caught.value) and converged() not in str(caught.value) and "\n" not in str(caught.value)
 
 
-def test_location_of_a_probe_checks_the_path_the_script_read():
+def test_a_failed_slurp_is_an_answer_and_an_incomplete_read_is_refused():
+    # slurp failing is how a missing / folder / unreadable file shows; the next step tells which
+    step = m.next_read("eucsrv", "", {"service": FakeHost()("service", "ansible.windows.win_service_info", {"name": "eucsrv"}), "slurp": {"failed": True, "msg": "x"}})
+    assert step == ("cfg_stat", "ansible.windows.win_stat", {"path": CFG_PATH, "get_checksum": False})
+    with pytest.raises(m.ProbeError, match="incomplete"):
+        m.probe_from_results({}, "eucsrv")
+    with pytest.raises(m.ProbeError, match="incomplete"):
+        m.probe_from_results({"service": {"changed": False, "exists": True, "services": [{"name": "eucsrv", "path": BINARY}]}}, "eucsrv")
+
+
+def test_location_of_a_probe():
     loc = m.location_of(probe())
-    assert loc["config_path"] == CFG_PATH and loc["read_path_ok"] and loc["install_dir_exists"] and loc["service_state"] == "running"
-    # the script's own rule found another folder than the controller's: not trusted, read again
-    other = m.location_of(probe(config_path="C:\\Elsewhere\\config\\msteams.cfg"))
-    assert not other["read_path_ok"] and other["install_dir_exists"] is False
-    assert m.location_of(probe(config_path="D:\\U\\config\\msteams.cfg"), "D:\\U")["read_path_ok"]
-    assert m.location_of(probe(config_path=CFG_PATH.upper()))["read_path_ok"]  # Windows paths: case does not matter
+    assert loc["config_path"] == CFG_PATH and loc["install_dir_exists"] and loc["service_state"] == "running" and "read_path_ok" not in loc
+    assert m.location_of(probe(), "D:\\U")["config_path"] == "D:\\U\\config\\msteams.cfg"
 
 
 def test_read_problem_branches():
@@ -123,9 +221,6 @@ def test_read_problem_branches():
     assert m.read_problem(probe(cfg_exists=False, content=None), CFG_PATH) == ""
     folder = m.read_problem(probe(cfg_isdir=True, content=None), CFG_PATH)
     assert "is a folder, not a file" in folder and "read access" not in folder
-    denied = m.read_problem(probe(content=None, read_error="Access to the path 'x' is denied."), CFG_PATH)
-    assert "Could not read" in denied and "is denied." in denied and "denied.." not in denied and "read access" in denied
-    assert "unknown error" in m.read_problem(probe(content=None), CFG_PATH)
 
 
 def test_host_problem_branches():
@@ -158,7 +253,7 @@ def test_a_read_of_the_same_play_is_reused():
         (read_result(), "eucsrv", "", None, None),  # play unknown
         (read_result(), "ucs2", "", "P", None),  # another service name
         (read_result(), "eucsrv", "D:\\U", "P", None),  # another install dir
-        (read_result(version="procall.msteams ucserver probe v0"), "eucsrv", "", "P", None),
+        (read_result(version="procall.msteams ucserver probe v1"), "eucsrv", "", "P", None),
         (read_result(), "eucsrv", "", "P", {"may_write": True, "stamp": 200}),  # the role may have written since
         (read_result(), "eucsrv", "", "P", {"may_write": True, "stamp": 100}),
     ],
