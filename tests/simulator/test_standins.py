@@ -171,65 +171,64 @@ def test_slurp_returns_are_documented():
     assert set(real_returns("slurp")) >= {"content", "encoding", "source"}
 
 
-# -- the probe: the role's one PowerShell script, through win_powershell --------------------
-PROBE_SCRIPT = REPO / "roles" / "ucserver" / "files" / "ucserver_probe.ps1"
-
-
-def test_the_probe_passes_only_real_win_powershell_options_and_the_script_parameters():
+# -- the read: ansible.windows modules run by the actions ucserver_read / ucserver_plan -------
+def read_steps():
+    """Every (module, args) ``next_read`` can give: a host with the service, one without, a slurp that failed."""
     from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan
 
-    script = PROBE_SCRIPT.read_text()
-    args = _ucserver_plan.probe_module_args(script, "eucsrv", "")
-    assert set(args) <= set(real_options("win_powershell"))
-    assert args["error_action"] in real_options("win_powershell")["error_action"]["choices"]
-    declared = set(re.findall(r"^\s*\$(\w+)(?:\s*=.*)?,?\s*$", script.split("param (", 1)[1].split("\n)", 1)[0], re.M))
-    assert set(args["parameters"]) == declared
-    # the marker the stand-in and the controller know the script by; check mode runs it (win_powershell's rule)
-    assert script.startswith(_ucserver_plan.PROBE_MARKER + "\n")
-    assert "[CmdletBinding(SupportsShouldProcess)]" in script and "$Ansible.Changed = $false" in script
-    # nothing goes to a stream: the content (the secret) leaves the host only in $Ansible.Result
-    for writer in ("Write-Host", "Write-Output", "Write-Verbose", "Write-Debug", "Write-Information", "Write-Warning", "echo ", "[Console]"):
-        assert writer not in script, writer
+    service = {"changed": False, "exists": True, "services": [{"name": "eucsrv", "path": "C:\\U\\eucsrv.exe", "state": "running", "username": None}]}
+    nothing = {"changed": False, "exists": False, "services": []}
+    answers = [
+        {},
+        {"service": service},
+        {"service": service, "slurp": {"failed": True, "msg": "Path x is not found"}},
+        {"service": nothing},
+        {"service": nothing, "dir_stat": {"changed": False, "stat": {"exists": True, "isdir": True}}},
+    ]
+    return [_ucserver_plan.next_read("eucsrv", "", results)[1:] for results in answers]
 
 
-PROBE_PLAY = """
-- name: Run win_powershell on simulated hosts
+def test_the_read_uses_only_ansible_windows_modules_with_real_options_that_run_in_check_mode():
+    steps = read_steps()
+    assert sorted({module for module, _args in steps}) == ["ansible.windows.slurp", "ansible.windows.win_service_info", "ansible.windows.win_stat"]
+    for module, args in steps:
+        short = module.split(".")[-1]
+        assert set(args) <= set(real_options(short)), (module, args)
+        assert short in STANDIN_NAMES, f"no stand-in for {module}"
+        # the actions run them also in check mode: the real module must support it (else Ansible skips it)
+        source = (REAL / f"{short}.ps1").read_text()
+        assert re.search(r"supports_check_mode\s*=?\s*\$true", source, re.I), module
+
+
+READ_PLAY = """
+- name: The read's modules on simulated hosts, in check mode
   hosts: ucservers
   gather_facts: false
+  check_mode: true
   tasks:
-    - name: Probe
-      ansible.windows.win_powershell:
-        script: "{{ lookup('ansible.builtin.file', probe_script) }}"
-        parameters:
-          ServiceName: eucsrv
-          InstallDir: ""
-          DefaultInstallDir: C:\\Program Files\\estos\\UCServer
-      register: probed
-    - name: Probe in check mode
-      ansible.windows.win_powershell:
-        script: "{{ lookup('ansible.builtin.file', probe_script) }}"
-        parameters:
-          ServiceName: eucsrv
-          DefaultInstallDir: C:\\Program Files\\estos\\UCServer
-      check_mode: true
-    - name: Another script
-      ansible.windows.win_powershell:
-        script: Get-Service
+    - name: Service
+      ansible.windows.win_service_info:
+        name: eucsrv
+    - name: Install dir
+      ansible.windows.win_stat:
+        path: C:\\Program Files\\estos\\UCServer
+        get_checksum: false
+    - name: Slurp
+      ansible.windows.slurp:
+        src: C:\\Program Files\\estos\\UCServer\\config\\msteams.cfg
       ignore_errors: true
-    - name: Another script in check mode
-      ansible.windows.win_powershell:
-        script: Remove-Item C:\\x
-      check_mode: true
-      when: inventory_hostname == 'ok'
+    - name: Cfg
+      ansible.windows.win_stat:
+        path: C:\\Program Files\\estos\\UCServer\\config\\msteams.cfg
+        get_checksum: false
 """
 
 
-def test_win_powershell_standin_answers_the_probe_as_the_script_would(ucserver_fleet, tmp_path):
+def test_the_read_modules_answer_in_check_mode_as_the_real_ones(ucserver_fleet, tmp_path):
     cfg = json.dumps({k: 0 for k in ucsim.VENDOR_KEYS} | {"u8sClientSecret": "Probe~Secret.0000"})
     fleet = ucserver_fleet(
         hosts=[
             {"name": "ok", "cfg": cfg, "service_account": "NT AUTHORITY\\LocalService", "service_state": "stopped"},
-            {"name": "custom", "install_dir": "D:\\UCS", "cfg": cfg},
             {"name": "denied", "cfg": cfg},
             {"name": "folder"},
             {"name": "noservice", "service": False},
@@ -240,24 +239,25 @@ def test_win_powershell_standin_answers_the_probe_as_the_script_would(ucserver_f
     # Administrators denied reading the file: the connecting user (an administrator) cannot read it
     deny = {"inherit": True, "rules": [{"user": "S-1-5-32-544", "rights": "Read", "type": "deny"}]}
     fleet["denied"]._update(lambda s: s["acls"].update({fleet["denied"].cfg_win_path.lower(): deny}))
-    (tmp_path / "play.yml").write_text(PROBE_PLAY)
-    result = fleet.run(tmp_path / "play.yml", workdir=tmp_path / "w", extra_vars={"probe_script": str(PROBE_SCRIPT)})
+    (tmp_path / "play.yml").write_text(READ_PLAY)
+    result = fleet.run(tmp_path / "play.yml", workdir=tmp_path / "w")
     assert result.rc == 0, result
     assert undocumented_result_keys(result.report) == []
-    got = {h: r["result"] for h, r in result.task_results("Probe").items()}
-    assert got["ok"]["service_state"] == "Stopped" and got["ok"]["service_account"] == "NT AUTHORITY\\LocalService"
-    assert base64.b64decode(got["ok"]["content"]).decode() == cfg and got["ok"]["read_error"] is None
-    assert got["custom"]["install_dir"] == "D:\\UCS" and got["custom"]["config_path"] == "D:\\UCS\\config\\msteams.cfg"
-    assert got["denied"]["cfg_exists"] and got["denied"]["content"] is None and "is denied" in got["denied"]["read_error"]
-    assert got["folder"]["cfg_exists"] and got["folder"]["cfg_isdir"] and got["folder"]["content"] is None
-    assert not got["noservice"]["service_exists"] and got["noservice"]["install_dir_exists"] and got["noservice"]["service_state"] is None
-    assert not got["gone"]["install_dir_exists"] and not got["gone"]["cfg_exists"]
-    assert all(r["changed"] is False for r in result.task_results("Probe").values())
-    checked = result.task_results("Probe in check mode")
-    assert all(not r.get("skipped") and r["result"]["probe"] == "procall.msteams ucserver probe v1" for r in checked.values())
-    other = result.task_results("Another script")
-    assert all(r["failed"] and "runs only the ucserver role's probe script" in r["msg"] for r in other.values())
-    # like the real module: a script without SupportsShouldProcess does not run in check mode
-    assert result.task_results("Another script in check mode")["ok"]["msg"] == "skipped, running in check mode"
+    service = result.task_results("Service")
+    entry = service["ok"]["services"][0]
+    assert entry["state"] == "stopped" and entry["username"] == "NT AUTHORITY\\LocalService" and "eucsrv.exe" in entry["path"]
+    assert service["noservice"]["exists"] is False and service["noservice"]["services"] == []
+    folder_stat = result.task_results("Install dir")
+    assert folder_stat["noservice"]["stat"]["isdir"] and folder_stat["gone"]["stat"] == {"exists": False}
+    slurp = result.task_results("Slurp")
+    assert base64.b64decode(slurp["ok"]["content"]).decode() == cfg and not slurp["ok"].get("failed")
+    assert slurp["denied"]["failed"] and "is denied" in slurp["denied"]["msg"] and "content" not in slurp["denied"]
+    assert slurp["folder"]["failed"] and "is a directory" in slurp["folder"]["msg"]
+    assert slurp["gone"]["failed"] and "not found" in slurp["gone"]["msg"]
+    stat = result.task_results("Cfg")
+    assert stat["denied"]["stat"]["exists"] and stat["denied"]["stat"]["isreg"] and "checksum" not in stat["denied"]["stat"]
+    assert stat["folder"]["stat"]["isdir"] and stat["gone"]["stat"] == {"exists": False}
+    for task in ("Service", "Install dir", "Slurp", "Cfg"):
+        assert not any(r.get("skipped") or r.get("changed") for r in result.task_results(task).values()), task
     for host in fleet:
-        assert host.calls() == ["win_powershell"] * (4 if host.name == "ok" else 3) and host.ops() == [], host.name
+        assert host.calls() == ["win_service_info", "win_stat", "slurp", "win_stat"] and host.ops() == [], host.name

@@ -70,13 +70,13 @@ def test_stopped_service_permissions_and_rollback(ucserver_fleet, tmp_path):
     # a converged, stopped service is started (not restarted), checked, and reported
     stopped = fleet["stopped"]
     assert stopped.op_names() == ["service_start"] and stopped.service_state() == "running"
-    assert stopped.calls() == ["win_powershell", "win_service", "win_service_info"]
+    assert stopped.calls() == ["win_service_info", "slurp", "win_service", "win_service_info"]
     assert stopped.msteams_cfg_bytes() == before["stopped"]
     assert got["stopped"]["started"] and not got["stopped"]["restarted"] and got["stopped"]["changed"]
     assert result.changed("stopped") >= 1 and result.failed("stopped") == 0
 
-    # a healthy converged host costs one round trip (the probe) and no permission call
-    assert fleet["healthy"].calls() == ["win_powershell"] and fleet["healthy"].ops() == []
+    # a healthy converged host costs two round trips (win_service_info + slurp) and no permission call
+    assert fleet["healthy"].calls() == ["win_service_info", "slurp"] and fleet["healthy"].ops() == []
     assert not got["healthy"]["started"] and not got["healthy"]["changed"]
 
     # the file and its backup: SYSTEM, Administrators, the service account; nothing inherited
@@ -106,7 +106,7 @@ def test_stopped_service_permissions_and_rollback(ucserver_fleet, tmp_path):
     # "always": a converged file gets its permissions without a restart
     always = fleet["always"]
     assert always.ops() == [] and always.acl(always.cfg_win_path)["inherit"] is False
-    assert always.calls() == ["win_powershell", "win_acl", "win_acl", "win_acl_inheritance"]
+    assert always.calls() == ["win_service_info", "slurp", "win_acl", "win_acl", "win_acl_inheritance"]
     assert got["always"]["acl_changed"] and got["always"]["changed"] and not got["always"]["restarted"]
 
     # -- rerun: every good host converged, running, nothing to do -------------------------------
@@ -118,8 +118,8 @@ def test_stopped_service_permissions_and_rollback(ucserver_fleet, tmp_path):
     for name in good:
         assert recap(result.output, name)["changed"] == 0, name
         assert fleet[name].ops() == [] and fleet[name].acl_ops() == [], name
-    assert fleet["stopped"].calls() == ["win_powershell"]
-    assert fleet["always"].module_calls() == 4  # "always" pays its three permission calls, and changes nothing
+    assert fleet["stopped"].calls() == ["win_service_info", "slurp"]
+    assert fleet["always"].module_calls() == 5  # "always" pays its three permission calls, and changes nothing
 
 
 def test_bad_input_fails_before_any_host_call(ucserver_fleet, tmp_path):
@@ -203,7 +203,7 @@ def test_main_reuses_the_read_of_the_play_until_the_role_writes(ucserver_fleet, 
 
     # converged: the two converges use the first read (no round trip), the read back reads, the next play reads again
     conv = fleet["converged"]
-    assert conv.calls() == ["win_powershell"] * 3 and conv.ops() == [], conv.calls()
+    assert conv.calls() == ["win_service_info", "slurp"] * 3 and conv.ops() == [], conv.calls()
     assert shown["converged"]["msg"]["current"]["config_valid"] and not shown["converged"]["msg"]["second"]["changed"]
 
     # a change: the first converge uses the read and writes; the second reads again (and finds it converged),
@@ -213,11 +213,14 @@ def test_main_reuses_the_read_of_the_play_until_the_role_writes(ucserver_fleet, 
     assert change.op_names() == ["service_writeback", "service_stop", "file_write", "file_write", "service_start"]  # backup, file: once
     calls = change.calls()
     # read, then taskkill (the read was reused), ..., the second converge, the read back, the next play
-    assert calls[:2] == ["win_powershell", "win_command"] and calls.count("win_powershell") == 4, calls
+    read = ["win_service_info", "slurp"]
+    assert calls[:3] == [*read, "win_command"] and calls[-6:] == read * 3, calls
+    # the one slurp between: apply.yml's read of what the stopped service left
+    assert calls.count("slurp") == 5 and calls[3:5] == ["win_service", "slurp"], calls
     assert shown["change"]["msg"]["first"]["restarted"] and not shown["change"]["msg"]["second"]["changed"], shown["change"]
     assert result.failed("change") == 0 and result.failed("converged") == 0
 
     # unreadable: the read fails with the sentence (not censored although the read is no_log on success)
-    assert result.failed("denied") == 1 and fleet["denied"].ops() == [] and fleet["denied"].calls() == ["win_powershell"]
+    assert result.failed("denied") == 1 and fleet["denied"].ops() == [] and fleet["denied"].calls() == ["win_service_info", "slurp", "win_stat"]
     message = task_hosts(result, "Read the host's UCServer service and msteams.cfg")["denied"]["msg"]
     assert "Could not read" in message and "is denied" in message and "read access" in message
