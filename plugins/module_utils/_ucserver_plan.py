@@ -181,10 +181,8 @@ def probe_from_results(results, service_name, install_dir=""):
     cfg_stat = _stat(done.get("cfg_stat"))
     read_ok = bool(slurp) and not slurp.get("failed")
     cfg_exists = read_ok or bool(cfg_stat.get("exists"))
-    if found["service_exists"]:
-        install_dir_exists = True if cfg_exists else None
-    else:
-        install_dir_exists = bool(_stat(done.get("dir_stat")).get("isdir"))
+    dir_read = bool(_stat(done.get("dir_stat")).get("isdir"))
+    install_dir_exists = (True if cfg_exists else None) if found["service_exists"] else dir_read
     probe = {
         "service_exists": found["service_exists"],
         "service_name": entry.get("name"),

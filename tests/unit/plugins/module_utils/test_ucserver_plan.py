@@ -182,7 +182,7 @@ def failing(step_key, answer):
 @pytest.mark.parametrize(
     ("step", "answer", "words"),
     [
-        ("service", {"failed": True, "msg": "Failed to connect to WMI."}, r"failed reading the UCServer service \(ansible.windows.win_service_info\): Failed to connect to WMI.$"),
+        ("service", {"failed": True, "msg": "WMI is down."}, r"failed reading the UCServer service \(ansible.windows.win_service_info\): WMI is down\.$"),
         ("service", {"failed": True}, r"\(ansible.windows.win_service_info\): no message"),
         ("service", {"changed": False, "skipped": True, "msg": "check mode"}, r"skipped reading the UCServer service .* must run also in check mode"),
         ("service", {"changed": False}, r"did not answer reading the UCServer service \(ansible.windows.win_service_info\) with 'exists'"),
@@ -202,7 +202,8 @@ def test_a_module_failure_is_one_sentence_naming_the_module(step, answer, words)
 
 def test_a_failed_slurp_is_an_answer_and_an_incomplete_read_is_refused():
     # slurp failing is how a missing / folder / unreadable file shows; the next step tells which
-    step = m.next_read("eucsrv", "", {"service": FakeHost()("service", "ansible.windows.win_service_info", {"name": "eucsrv"}), "slurp": {"failed": True, "msg": "x"}})
+    service = FakeHost()("service", "ansible.windows.win_service_info", {"name": "eucsrv"})
+    step = m.next_read("eucsrv", "", {"service": service, "slurp": {"failed": True, "msg": "x"}})
     assert step == ("cfg_stat", "ansible.windows.win_stat", {"path": CFG_PATH, "get_checksum": False})
     with pytest.raises(m.ProbeError, match="incomplete"):
         m.probe_from_results({}, "eucsrv")
