@@ -125,7 +125,7 @@ def _checked(key, module_result):
             return module_result
         raise ProbeError(f"The host failed {where}: {_message(module_result)}.")
     if key == "service" and (not isinstance(module_result.get("exists"), bool) or not isinstance(module_result.get("services"), list)):
-        raise ProbeError(f"The host did not answer {where} with 'exists' and 'services': is ansible.windows 2.0.0 or later installed?")
+        raise ProbeError(f"The host did not answer {where} with 'exists' and 'services'.")
     if key in ("dir_stat", "cfg_stat") and not isinstance(module_result.get("stat"), dict):
         raise ProbeError(f"The host did not answer {where} with 'stat'.")
     if key == "slurp" and not isinstance(module_result.get("content"), str):
