@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The ``ucserver`` role's input rules (its preflight), as pure functions.
 
-For internal collection use only: the action plugin ``procall.msteams.ucserver_preflight``
-and the filter ``procall.msteams.ucserver_location`` call these. Nothing here does I/O.
+For internal collection use only: the action plugins ``procall.msteams.ucserver_preflight``
+and ``procall.msteams.ucserver_read`` call these. Nothing here does I/O.
 
 Rules of this file:
 - an unset optional value is ``None`` or ``''``: before ansible-core 2.19 a variable set to
@@ -84,6 +84,11 @@ def _check_name(value, name, default):
     return value.strip()
 
 
+def check_service_name(value, name="ucserver_service_name"):
+    """The Windows service name of UCServer (default eucsrv): a plain name, never a path or wildcard."""
+    return _check_name(value, name, "eucsrv")
+
+
 def _optional(params, key, convert):
     value = params.get(key)
     return None if is_unset(value) else convert(value)
@@ -133,7 +138,7 @@ def check_inputs(params):
     take(secret)
     service = {
         "install_dir": take(lambda: check_install_dir(params.get("install_dir"))),
-        "service_name": take(lambda: _check_name(params.get("service_name", "eucsrv"), "ucserver_service_name", "eucsrv")),
+        "service_name": take(lambda: check_service_name(params.get("service_name", "eucsrv"))),
         "admin_gui_process": take(lambda: _check_name(params.get("admin_gui_process", "SrvAdm"), "ucserver_admin_gui_process", "SrvAdm")),
         "service_timeout": take(lambda: to_whole(params.get("service_timeout", 120), "ucserver_service_timeout", SERVICE_TIMEOUT_RANGE, " seconds")),
         "backups_keep": take(lambda: to_whole(params.get("backups_keep", 5), "ucserver_backups_keep", BACKUPS_KEEP_RANGE)),

@@ -2,22 +2,25 @@
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Documentation only: the work is done by the action plugin of the same name, on the controller.
+# Documentation only: the work is done by the action plugin of the same name.
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: ucserver_plan
-short_description: Decide what the procall.msteams.ucserver role does on a host, and report it
+short_description: Read a UCServer host and decide what the procall.msteams.ucserver role does on it, and report it
 version_added: 0.1.0
 description:
-  - Used by the C(procall.msteams.ucserver) role after its read-only probe. Decides the wanted C(msteams.cfg)
-    (see the C(procall.msteams.msteams_cfg_merge) filter), whether a stopped service must be started although the
-    file is up to date, and the permissions to ensure on the file and its backup.
+  - Used by the C(procall.msteams.ucserver) role's main entry point. Reads the host as
+    M(procall.msteams.ucserver_read) does (M(ansible.windows.win_service_info) and M(ansible.windows.slurp), two WinRM
+    round trips on a converged host) unless O(read) holds a read of the same play that is
+    still true; then it makes no round trip at all.
+  - Decides the wanted C(msteams.cfg) (see the C(procall.msteams.msteams_cfg_merge) filter), whether a stopped service
+    must be started although the file is up to date, and the permissions to ensure on the file and its backup.
   - Reports C(changed) and, in diff mode, the file before and after with the secrets masked, the service state and
-    the access rules. The secret is an input only; the result never holds it.
-  - Fails with one sentence for a host without UCServer or without its service.
-  - Runs on the controller only; it does not contact the host.
+    the access rules. The secret and the file are inputs only; the result never holds them.
+  - Fails with one sentence for a host without UCServer or without its service, and for a C(msteams.cfg) that exists but
+    cannot be read or is a folder.
 author:
   - procall.msteams contributors (@procall-msteams)
 options:
@@ -29,37 +32,38 @@ options:
     description: The client secret to deploy.
     type: str
     required: true
-  location:
-    description: The C(procall.msteams.ucserver_location) of the host.
+  read:
+    description:
+      - The registered result of M(procall.msteams.ucserver_read) earlier in the play. Used instead of a new read when it
+        is from this play, for the same service name and install dir, and no run of this action since may have written
+        (see O(previous)); else the host is read again.
+      - A playbook that changes the host by other means between the read and this task runs the read again.
     type: dict
-    required: true
-  dir_stat:
-    description: The M(ansible.windows.win_stat) result of the install dir, when the service is missing.
+  previous:
+    description: The registered result of this action's previous run on the host in this play, if any.
     type: dict
-    default: {}
-  current:
-    description: The base64 C(content) of M(ansible.windows.slurp) of msteams.cfg; omitted when there is no file.
-    type: str
+requirements:
+  - The C(ansible.windows) collection on the controller (M(ansible.windows.win_service_info), M(ansible.windows.slurp), M(ansible.windows.win_stat)).
 attributes:
   check_mode:
     support: full
-    description: Reports what would happen.
+    description: Reads the host and reports what would happen.
   diff_mode:
     support: full
     description: Shows the file (secrets masked), the service state and the access rules.
   platform:
     support: full
-    platforms: all
-    description: Runs on the controller.
+    platforms: windows
+    description: Reads a Windows host over its connection (WinRM), unless it reuses a read.
 """
 
 EXAMPLES = r"""
-- name: Decide the wanted msteams.cfg and what to do on this host
+- name: Read the host and decide the wanted msteams.cfg and what to do on it
   procall.msteams.ucserver_plan:
     settings: "{{ checked.settings }}"
     client_secret: "{{ ucserver_client_secret }}"
-    location: "{{ service_info | procall.msteams.ucserver_location('') }}"
-    current: "{{ slurped.content | default(omit) }}"
+    read: "{{ earlier_read | default(omit) }}"
+    previous: "{{ plan | default(omit) }}"
   register: plan
 """
 
@@ -142,4 +146,20 @@ config_path:
   description: Path of msteams.cfg.
   returned: success
   type: str
+config_dir:
+  description: The folder of msteams.cfg (and its backups).
+  returned: success
+  type: str
+reused_read:
+  description: Whether the read given in O(read) was used (no round trip to the host).
+  returned: success
+  type: bool
+may_write:
+  description: Whether the role's steps after this plan may change the host (C(act) outside check mode).
+  returned: success
+  type: bool
+stamp:
+  description: When the plan was made, on the controller's monotonic clock (orders it against a read's C(stamp)).
+  returned: success
+  type: int
 """

@@ -24,10 +24,14 @@ options:
     description: Application (client) id of the own app registration.
     type: str
     required: true
-  location:
-    description: The C(procall.msteams.ucserver_location) of the host, with C(service_name).
+  read:
+    description:
+      - The registered result of M(procall.msteams.ucserver_read) of the host (where msteams.cfg is, and its content).
+      - Give either O(read), or O(location) with O(current).
     type: dict
-    required: true
+  location:
+    description: Where msteams.cfg is (C(config_path), C(service_state), C(service_name)), when O(read) is not given.
+    type: dict
   current:
     description: The base64 C(content) of M(ansible.windows.slurp) of msteams.cfg; omitted when there is no file.
     type: str
@@ -53,8 +57,7 @@ EXAMPLES = r"""
 - name: Decide how this host goes off the own app
   procall.msteams.ucserver_withdraw_plan:
     client_id: "{{ app_id }}"
-    location: "{{ location }}"
-    current: "{{ slurped.content | default(omit) }}"
+    read: "{{ host_read }}"
   register: withdraw
 """
 

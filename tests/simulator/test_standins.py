@@ -9,13 +9,16 @@ missing for a module the role uses.
 from __future__ import annotations
 
 import ast
+import base64
+import json
 import pathlib
+import re
 
 import ansible_collections.ansible.windows as real_windows
 import pytest
 import yaml
 
-from tests.simulator.fleet import STANDINS
+from tests.simulator.fleet import STANDINS, ucsim
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 REAL = pathlib.Path(next(iter(real_windows.__path__))) / "plugins" / "modules"
@@ -166,3 +169,95 @@ def undocumented_result_keys(report):
 
 def test_slurp_returns_are_documented():
     assert set(real_returns("slurp")) >= {"content", "encoding", "source"}
+
+
+# -- the read: ansible.windows modules run by the actions ucserver_read / ucserver_plan -------
+def read_steps():
+    """Every (module, args) ``next_read`` can give: a host with the service, one without, a slurp that failed."""
+    from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan
+
+    service = {"changed": False, "exists": True, "services": [{"name": "eucsrv", "path": "C:\\U\\eucsrv.exe", "state": "running", "username": None}]}
+    nothing = {"changed": False, "exists": False, "services": []}
+    answers = [
+        {},
+        {"service": service},
+        {"service": service, "slurp": {"failed": True, "msg": "Path x is not found"}},
+        {"service": nothing},
+        {"service": nothing, "dir_stat": {"changed": False, "stat": {"exists": True, "isdir": True}}},
+    ]
+    return [_ucserver_plan.next_read("eucsrv", "", results)[1:] for results in answers]
+
+
+def test_the_read_uses_only_ansible_windows_modules_with_real_options_that_run_in_check_mode():
+    steps = read_steps()
+    assert sorted({module for module, _args in steps}) == ["ansible.windows.slurp", "ansible.windows.win_service_info", "ansible.windows.win_stat"]
+    for module, args in steps:
+        short = module.split(".")[-1]
+        assert set(args) <= set(real_options(short)), (module, args)
+        assert short in STANDIN_NAMES, f"no stand-in for {module}"
+        # the actions run them also in check mode: the real module must support it (else Ansible skips it)
+        source = (REAL / f"{short}.ps1").read_text()
+        assert re.search(r"supports_check_mode\s*=?\s*\$true", source, re.I), module
+
+
+READ_PLAY = """
+- name: The read's modules on simulated hosts, in check mode
+  hosts: ucservers
+  gather_facts: false
+  check_mode: true
+  tasks:
+    - name: Service
+      ansible.windows.win_service_info:
+        name: eucsrv
+    - name: Install dir
+      ansible.windows.win_stat:
+        path: C:\\Program Files\\estos\\UCServer
+        get_checksum: false
+    - name: Slurp
+      ansible.windows.slurp:
+        src: C:\\Program Files\\estos\\UCServer\\config\\msteams.cfg
+      ignore_errors: true
+    - name: Cfg
+      ansible.windows.win_stat:
+        path: C:\\Program Files\\estos\\UCServer\\config\\msteams.cfg
+        get_checksum: false
+"""
+
+
+def test_the_read_modules_answer_in_check_mode_as_the_real_ones(ucserver_fleet, tmp_path):
+    cfg = json.dumps({k: 0 for k in ucsim.VENDOR_KEYS} | {"u8sClientSecret": "Probe~Secret.0000"})
+    fleet = ucserver_fleet(
+        hosts=[
+            {"name": "ok", "cfg": cfg, "service_account": "NT AUTHORITY\\LocalService", "service_state": "stopped"},
+            {"name": "denied", "cfg": cfg},
+            {"name": "folder"},
+            {"name": "noservice", "service": False},
+            {"name": "gone", "installed": False},
+        ]
+    )
+    fleet["folder"].cfg_file.mkdir()
+    # Administrators denied reading the file: the connecting user (an administrator) cannot read it
+    deny = {"inherit": True, "rules": [{"user": "S-1-5-32-544", "rights": "Read", "type": "deny"}]}
+    fleet["denied"]._update(lambda s: s["acls"].update({fleet["denied"].cfg_win_path.lower(): deny}))
+    (tmp_path / "play.yml").write_text(READ_PLAY)
+    result = fleet.run(tmp_path / "play.yml", workdir=tmp_path / "w")
+    assert result.rc == 0, result
+    assert undocumented_result_keys(result.report) == []
+    service = result.task_results("Service")
+    entry = service["ok"]["services"][0]
+    assert entry["state"] == "stopped" and entry["username"] == "NT AUTHORITY\\LocalService" and "eucsrv.exe" in entry["path"]
+    assert service["noservice"]["exists"] is False and service["noservice"]["services"] == []
+    folder_stat = result.task_results("Install dir")
+    assert folder_stat["noservice"]["stat"]["isdir"] and folder_stat["gone"]["stat"] == {"exists": False}
+    slurp = result.task_results("Slurp")
+    assert base64.b64decode(slurp["ok"]["content"]).decode() == cfg and not slurp["ok"].get("failed")
+    assert slurp["denied"]["failed"] and "is denied" in slurp["denied"]["msg"] and "content" not in slurp["denied"]
+    assert slurp["folder"]["failed"] and "is a directory" in slurp["folder"]["msg"]
+    assert slurp["gone"]["failed"] and "not found" in slurp["gone"]["msg"]
+    stat = result.task_results("Cfg")
+    assert stat["denied"]["stat"]["exists"] and stat["denied"]["stat"]["isreg"] and "checksum" not in stat["denied"]["stat"]
+    assert stat["folder"]["stat"]["isdir"] and stat["gone"]["stat"] == {"exists": False}
+    for task in ("Service", "Install dir", "Slurp", "Cfg"):
+        assert not any(r.get("skipped") or r.get("changed") for r in result.task_results(task).values()), task
+    for host in fleet:
+        assert host.calls() == ["win_service_info", "win_stat", "slurp", "win_stat"] and host.ops() == [], host.name

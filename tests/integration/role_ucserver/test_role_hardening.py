@@ -75,7 +75,7 @@ def test_stopped_service_permissions_and_rollback(ucserver_fleet, tmp_path):
     assert got["stopped"]["started"] and not got["stopped"]["restarted"] and got["stopped"]["changed"]
     assert result.changed("stopped") >= 1 and result.failed("stopped") == 0
 
-    # a healthy converged host still costs two round trips and no permission call
+    # a healthy converged host costs two round trips (win_service_info + slurp) and no permission call
     assert fleet["healthy"].calls() == ["win_service_info", "slurp"] and fleet["healthy"].ops() == []
     assert not got["healthy"]["started"] and not got["healthy"]["changed"]
 
@@ -143,3 +143,84 @@ def test_bad_input_fails_before_any_host_call(ucserver_fleet, tmp_path):
             assert fleet[name].module_calls() == 0 and fleet[name].ops() == [], name
     assert "is a folder, not a file" in result.output and "read access" not in result.output
     assert fleet["folder"].ops() == [] and fleet["folder"].cfg_file.is_dir()
+
+
+REUSE_PLAYBOOK = """
+- name: Read, then converge twice, then read, in one play
+  hosts: ucservers
+  gather_facts: false
+  vars:
+    ucserver_tenant_id: "{{ tid }}"
+    ucserver_client_id: "{{ cid }}"
+    ucserver_client_secret: "{{ secret }}"
+  tasks:
+    - name: Read
+      ansible.builtin.include_role:
+        name: procall.msteams.ucserver
+        tasks_from: read
+    - name: Converge
+      ansible.builtin.include_role:
+        name: procall.msteams.ucserver
+    - name: Record the first converge
+      ansible.builtin.set_fact:
+        first_result: "{{ ucserver_result }}"
+    - name: Converge again
+      ansible.builtin.include_role:
+        name: procall.msteams.ucserver
+    - name: Read back
+      ansible.builtin.include_role:
+        name: procall.msteams.ucserver
+        tasks_from: read
+    - name: Show
+      ansible.builtin.debug:
+        msg: "{{ {'first': first_result, 'second': ucserver_result, 'current': ucserver_current} }}"
+
+- name: Converge in the next play
+  hosts: ucservers
+  gather_facts: false
+  tasks:
+    - name: Converge
+      ansible.builtin.include_role:
+        name: procall.msteams.ucserver
+      vars:
+        ucserver_tenant_id: "{{ tid }}"
+        ucserver_client_id: "{{ cid }}"
+        ucserver_client_secret: "{{ secret }}"
+"""
+
+
+def test_main_reuses_the_read_of_the_play_until_the_role_writes(ucserver_fleet, tmp_path):
+    hosts = [{"name": "converged", "cfg": vendor(secret=S1)}, {"name": "change", "cfg": vendor(secret=OLD)}, {"name": "denied", "cfg": vendor()}]
+    fleet = ucserver_fleet(hosts=hosts)
+    # the connecting user (an administrator) may not read this one: one sentence, nothing touched
+    deny = {"inherit": True, "rules": [{"user": ADMINS, "rights": "Read", "type": "deny"}]}
+    fleet["denied"]._update(lambda s: s["acls"].update({fleet["denied"].cfg_win_path.lower(): deny}))
+    play = tmp_path / "reuse.yml"
+    play.write_text(REUSE_PLAYBOOK)
+    result = fleet.run(play, workdir=tmp_path / "reuse", extra_vars={"tid": TENANT, "cid": CLIENT, "secret": S1}, verbosity=4, env={"ANSIBLE_FORKS": "3"})
+    assert_no_secret(result.output)
+    shown = result.task_results("Show")
+
+    # converged: the two converges use the first read (no round trip), the read back reads, the next play reads again
+    conv = fleet["converged"]
+    assert conv.calls() == ["win_service_info", "slurp"] * 3 and conv.ops() == [], conv.calls()
+    assert shown["converged"]["msg"]["current"]["config_valid"] and not shown["converged"]["msg"]["second"]["changed"]
+
+    # a change: the first converge uses the read and writes; the second reads again (and finds it converged),
+    # the read back reads again; the next play reads again
+    change = fleet["change"]
+    assert change.msteams_cfg()["u8sClientSecret"] == S1
+    assert change.op_names() == ["service_writeback", "service_stop", "file_write", "file_write", "service_start"]  # backup, file: once
+    calls = change.calls()
+    # read, then taskkill (the read was reused), ..., the second converge, the read back, the next play
+    read = ["win_service_info", "slurp"]
+    assert calls[:3] == [*read, "win_command"] and calls[-6:] == read * 3, calls
+    # the one slurp between: apply.yml's read of what the stopped service left
+    assert calls.count("slurp") == 5 and calls[3:5] == ["win_service", "slurp"], calls
+    assert shown["change"]["msg"]["first"]["restarted"] and not shown["change"]["msg"]["second"]["changed"], shown["change"]
+    assert result.failed("change") == 0 and result.failed("converged") == 0
+
+    # unreadable: the read fails with the sentence (not censored although the read is no_log on success)
+    assert result.failed("denied") == 1 and fleet["denied"].ops() == [] and fleet["denied"].calls() == ["win_service_info", "slurp", "win_stat"]
+    message = task_hosts(result, "Read the host's UCServer service and msteams.cfg")["denied"]["msg"]
+    assert "Could not read" in message and "is denied" in message and "read access" in message

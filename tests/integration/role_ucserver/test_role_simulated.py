@@ -221,7 +221,7 @@ def test_role_on_a_simulated_fleet(fleet, tmp_path):
         host = fleet[name]
         assert host.ops() == [], (name, host.ops())
         calls_converged[name] = host.module_calls()
-        assert host.calls() == ["win_service_info", "slurp"], host.calls()
+        assert host.calls() == ["win_service_info", "slurp"], host.calls()  # two round trips: the service, the file
 
     print(f"connection commands per host, change run (async launch and polls included): {execs_change}")
     print(f"module calls (WinRM round trips) per host, change run: {calls_change}")
@@ -307,6 +307,17 @@ def test_read_entry_point_reports_without_changing(ucserver_fleet, tmp_path):
     result = fleet.run(tmp_path / "read.yml", workdir=tmp_path / "w", check=True, verbosity=4, callback="default")
     assert_no_secret(result.output)
     assert result.rc == 0, result
+    # the module calls of the read, per host: two on a host with its file, win_stat only where those cannot tell
+    reads = {
+        "ok": ["win_service_info", "slurp"],
+        "empty": ["win_service_info", "slurp", "win_stat"],  # no file: slurp failed, win_stat says missing
+        "broken": ["win_service_info", "slurp"],
+        "custom": ["win_service_info", "slurp"],
+        "gone": ["win_service_info", "win_stat"],  # no service, no install dir: nothing to slurp
+    }
+    for host in fleet:
+        assert host.calls() == reads[host.name], (host.name, host.calls())  # check mode reads too
+        host.reset_log()
     result = fleet.run(tmp_path / "read.yml", workdir=tmp_path / "w2")
     assert result.rc == 0, result
     cur = {h: r["ucserver_current"] for h, r in result.task_results("Show").items()}
@@ -318,5 +329,5 @@ def test_read_entry_point_reports_without_changing(ucserver_fleet, tmp_path):
     assert cur["gone"]["installed"] is False and cur["gone"]["service_state"] is None
     for host in fleet:
         assert host.ops() == [], host.name
-        assert set(host.calls()) <= {"win_service_info", "slurp", "win_stat"}
+        assert host.calls() == reads[host.name], (host.name, host.calls())
     assert all(r["changed"] is False for r in result.task_results("Read").values())

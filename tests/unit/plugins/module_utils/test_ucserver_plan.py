@@ -59,22 +59,208 @@ def test_locate_refuses_a_unc_install_dir():
         m.locate(service(), "\\\\srv\\share")
 
 
-# -- reading problems ---------------------------------------------------------------------
+# -- the read: ansible.windows modules, step by step ---------------------------------------
+UCS = m.VENDOR_INSTALL_DIR
+BINARY = '"C:\\Program Files\\estos\\UCServer\\eucsrv.exe" -service'
+
+
+class FakeHost:
+    """Answers the read's modules as the real ones would for a host with these paths ("dir", "file", "denied")."""
+
+    def __init__(self, service=True, state="running", path=BINARY, account="LocalSystem", paths=None, content=None):
+        self.service = {"name": "eucsrv", "state": state, "path": path, "username": account} if service else None
+        self.paths = {k.lower(): v for k, v in (paths if paths is not None else {UCS: "dir", CFG_PATH: "file"}).items()}
+        self.content = converged() if content is None else content
+        self.calls = []
+
+    def __call__(self, key, module, args):
+        self.calls.append((module, args))
+        if module == "ansible.windows.win_service_info":
+            found = [self.service] if self.service and args["name"] == "eucsrv" else []
+            return {"changed": False, "exists": bool(found), "services": found}
+        if module == "ansible.windows.win_stat":
+            kind = self.paths.get(args["path"].lower())
+            return {"changed": False, "stat": {"exists": False} if kind is None else {"exists": True, "isdir": kind == "dir"}}
+        assert module == "ansible.windows.slurp", module
+        kind = self.paths.get(args["src"].lower())
+        if kind == "file":
+            return {"changed": False, "content": self.content, "encoding": "base64", "source": args["src"]}
+        words = {None: "is not found", "dir": "is a directory"}.get(kind)
+        return {"failed": True, "msg": f"Path {args['src']} {words}" if words else f"Access to the path '{args['src']}' is denied."}
+
+
+def read(fake, service_name="eucsrv", install_dir=""):
+    results = {}
+    while (step := m.next_read(service_name, install_dir, results)) is not None:
+        key, module, args = step
+        assert key not in results and len(results) < 4, (key, results)
+        results[key] = fake(key, module, args)
+    return m.probe_from_results(results, service_name, install_dir)
+
+
+def modules(fake):
+    return [module.rsplit(".", 1)[1] for module, _args in fake.calls]
+
+
+def probe(**over):
+    return {**read(FakeHost()), **over}
+
+
+def test_a_converged_host_is_two_round_trips():
+    fake = FakeHost(state="start_pending")
+    p = read(fake)
+    assert fake.calls == [("ansible.windows.win_service_info", {"name": "eucsrv"}), ("ansible.windows.slurp", {"src": CFG_PATH})]
+    assert p["content"] == converged() and p["cfg_exists"] and not p["cfg_isdir"] and p["read_error"] is None
+    assert p["service_exists"] and p["service_state"] == "start_pending" and p["service_account"] == "LocalSystem"
+    assert p["service_path"] == BINARY and p["config_path"] == CFG_PATH and p["install_dir"] == UCS and p["install_dir_exists"] is True
+    assert p["option_service_name"] == "eucsrv" and p["option_install_dir"] == "" and set(m._PROBE_KEYS) <= set(p)
+    assert m.read_problem(p, CFG_PATH) == ""
+
+
+def test_the_install_dir_comes_from_the_option_else_the_binary_path():
+    custom = FakeHost(path='"D:\\UCS\\eucsrv.exe"', paths={"D:\\UCS": "dir", "D:\\UCS\\config\\msteams.cfg": "file"})
+    assert read(custom)["config_path"] == "D:\\UCS\\config\\msteams.cfg" and custom.calls[1][1] == {"src": "D:\\UCS\\config\\msteams.cfg"}
+    option = FakeHost(paths={"E:\\X": "dir", "E:\\X\\config\\msteams.cfg": "file"})
+    assert read(option, install_dir="E:\\X")["content"] == converged() and modules(option) == ["win_service_info", "slurp"]
+    named = FakeHost()
+    read(named, service_name="ucs2")
+    assert named.calls[0][1] == {"name": "ucs2"}
+
+
+def test_service_missing_and_install_dir_present():
+    fake = FakeHost(service=False)
+    p = read(fake)
+    assert modules(fake) == ["win_service_info", "win_stat", "slurp"] and fake.calls[1][1] == {"path": UCS, "get_checksum": False}
+    assert not p["service_exists"] and p["service_state"] is None and p["install_dir_exists"] is True and p["content"] == converged()
+    assert "exists but there is no service 'eucsrv'" in m.host_problem(m.location_of(p), p["install_dir_exists"], "eucsrv")
+
+
+def test_service_missing_and_no_install_dir():
+    fake = FakeHost(service=False, paths={})
+    p = read(fake)
+    assert modules(fake) == ["win_service_info", "win_stat"]  # nothing to slurp
+    assert p["install_dir_exists"] is False and p["cfg_exists"] is False and p["content"] is None and p["read_error"] is None
+    assert "UCServer is not installed on this host" in m.host_problem(m.location_of(p), p["install_dir_exists"], "eucsrv")
+    # a file where the install dir should be is no install dir
+    assert read(FakeHost(service=False, paths={UCS: "file"}))["install_dir_exists"] is False
+
+
+def test_msteams_cfg_missing():
+    fake = FakeHost(paths={UCS: "dir"})
+    p = read(fake)
+    assert modules(fake) == ["win_service_info", "slurp", "win_stat"] and fake.calls[2][1] == {"path": CFG_PATH, "get_checksum": False}
+    assert p["cfg_exists"] is False and p["content"] is None and p["read_error"] is None and m.read_problem(p, CFG_PATH) == ""
+    assert p["install_dir_exists"] is None  # not read: the service says UCServer is installed
+    assert m.current(m.location_of(p), p)["installed"] is True
+
+
+def test_msteams_cfg_is_a_folder():
+    fake = FakeHost(paths={UCS: "dir", CFG_PATH: "dir"})
+    p = read(fake)
+    assert modules(fake) == ["win_service_info", "slurp", "win_stat"]
+    assert p["cfg_exists"] and p["cfg_isdir"] and p["content"] is None and p["read_error"] is None
+    assert "is a folder, not a file" in m.read_problem(p, CFG_PATH)
+
+
+def test_msteams_cfg_unreadable():
+    fake = FakeHost(paths={UCS: "dir", CFG_PATH: "denied"})
+    p = read(fake)
+    assert modules(fake) == ["win_service_info", "slurp", "win_stat"]
+    assert p["cfg_exists"] and not p["cfg_isdir"] and p["content"] is None
+    assert p["read_error"] == f"Access to the path '{CFG_PATH}' is denied"
+    problem = m.read_problem(p, CFG_PATH)
+    assert "Could not read" in problem and "is denied." in problem and "denied.." not in problem and "read access" in problem
+    assert "unknown error" in m.read_problem(probe(content=None, read_error=None), CFG_PATH)
+
+
+def failing(step_key, answer):
+    """A healthy host whose answer to step ``step_key`` is ``answer``."""
+    fake = FakeHost(paths={UCS: "dir", CFG_PATH: "denied"}, service=step_key != "dir_stat")
+    return lambda key, module, args: answer if key == step_key else fake(key, module, args)
+
+
+@pytest.mark.parametrize(
+    ("step", "answer", "words"),
+    [
+        ("service", {"failed": True, "msg": "WMI is down."}, r"failed reading the UCServer service \(ansible.windows.win_service_info\): WMI is down\.$"),
+        ("service", {"failed": True}, r"\(ansible.windows.win_service_info\): no message"),
+        ("service", {"changed": False, "skipped": True, "msg": "check mode"}, r"skipped reading the UCServer service .* must run also in check mode"),
+        ("service", {"changed": False}, r"did not answer reading the UCServer service \(ansible.windows.win_service_info\) with 'exists'"),
+        ("service", None, "gave no answer reading the UCServer service"),
+        ("dir_stat", {"failed": True, "msg": "Access is denied."}, r"failed reading the install dir \(ansible.windows.win_stat\): Access is denied.$"),
+        ("cfg_stat", {"failed": True, "msg": "Access is denied."}, r"failed reading msteams.cfg's attributes \(ansible.windows.win_stat\)"),
+        ("cfg_stat", {"changed": False}, r"\(ansible.windows.win_stat\) with 'stat'"),
+        ("slurp", {"changed": False, "encoding": "base64"}, r"did not answer reading msteams.cfg \(ansible.windows.slurp\) with 'content'"),
+        ("slurp", {"skipped": True}, r"skipped reading msteams.cfg \(ansible.windows.slurp\)"),
+    ],
+)
+def test_a_module_failure_is_one_sentence_naming_the_module(step, answer, words):
+    with pytest.raises(m.ProbeError, match=words) as caught:
+        read(failing(step, answer))
+    assert SECRET not in str(caught.value) and converged() not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_failed_slurp_is_an_answer_and_an_incomplete_read_is_refused():
+    # slurp failing is how a missing / folder / unreadable file shows; the next step tells which
+    service = FakeHost()("service", "ansible.windows.win_service_info", {"name": "eucsrv"})
+    step = m.next_read("eucsrv", "", {"service": service, "slurp": {"failed": True, "msg": "x"}})
+    assert step == ("cfg_stat", "ansible.windows.win_stat", {"path": CFG_PATH, "get_checksum": False})
+    with pytest.raises(m.ProbeError, match="incomplete"):
+        m.probe_from_results({}, "eucsrv")
+    with pytest.raises(m.ProbeError, match="incomplete"):
+        m.probe_from_results({"service": {"changed": False, "exists": True, "services": [{"name": "eucsrv", "path": BINARY}]}}, "eucsrv")
+
+
+def test_location_of_a_probe():
+    loc = m.location_of(probe())
+    assert loc["config_path"] == CFG_PATH and loc["install_dir_exists"] and loc["service_state"] == "running" and "read_path_ok" not in loc
+    assert m.location_of(probe(), "D:\\U")["config_path"] == "D:\\U\\config\\msteams.cfg"
+
+
 def test_read_problem_branches():
-    assert m.read_problem({"content": "e30="}, None, CFG_PATH) == ""
-    assert m.read_problem({"failed": True}, {"stat": {"exists": False}}, CFG_PATH) == ""
-    folder = m.read_problem({"msg": "Path x is a directory"}, {"stat": {"exists": True, "isdir": True}}, CFG_PATH)
+    assert m.read_problem(probe(), CFG_PATH) == ""
+    assert m.read_problem(probe(cfg_exists=False, content=None), CFG_PATH) == ""
+    folder = m.read_problem(probe(cfg_isdir=True, content=None), CFG_PATH)
     assert "is a folder, not a file" in folder and "read access" not in folder
-    denied = m.read_problem({"msg": "Access denied"}, {"stat": {"exists": True, "isdir": False}}, CFG_PATH)
-    assert "Could not read" in denied and "Access denied" in denied and "read access" in denied
-    assert "unknown error" in m.read_problem(None, {"stat": {"exists": True}}, CFG_PATH)
 
 
 def test_host_problem_branches():
-    assert m.host_problem(m.locate(service()), {}, "eucsrv") == ""
+    assert m.host_problem(m.locate(service()), False, "eucsrv") == ""
     gone = m.locate({"exists": False})
-    assert "UCServer is not installed on this host" in m.host_problem(gone, {"stat": {"exists": False}}, "eucsrv")
-    assert "exists but there is no service 'eucsrv'" in m.host_problem(gone, {"stat": {"isdir": True}}, "eucsrv")
+    assert "UCServer is not installed on this host" in m.host_problem(gone, False, "eucsrv")
+    assert "exists but there is no service 'eucsrv'" in m.host_problem(gone, True, "eucsrv")
+
+
+# -- reusing a read of the play -----------------------------------------------------------
+def read_result(play="P", stamp=100, **over):
+    return {"changed": False, "probe": {**probe(), "version": m.PROBE_VERSION, "stamp": stamp, "play": play, **over}}
+
+
+def test_a_read_of_the_same_play_is_reused():
+    assert m.reusable_probe(read_result(), "eucsrv", "", "P")["content"] == converged()
+    # a plan since that could not write (converged, or check mode) leaves the read true
+    assert m.reusable_probe(read_result(), "eucsrv", "", "P", {"may_write": False, "stamp": 200}) is not None
+    # a plan made before the read, even one that wrote, does not matter
+    assert m.reusable_probe(read_result(), "eucsrv", "", "P", {"may_write": True, "stamp": 50}) is not None
+
+
+@pytest.mark.parametrize(
+    ("read", "name", "install_dir", "play", "previous"),
+    [
+        (None, "eucsrv", "", "P", None),
+        ({"failed": True, "msg": "x"}, "eucsrv", "", "P", None),
+        ({"skipped": True}, "eucsrv", "", "P", None),
+        (read_result(play="Q"), "eucsrv", "", "P", None),  # another play
+        (read_result(), "eucsrv", "", None, None),  # play unknown
+        (read_result(), "ucs2", "", "P", None),  # another service name
+        (read_result(), "eucsrv", "D:\\U", "P", None),  # another install dir
+        (read_result(version="procall.msteams ucserver probe v1"), "eucsrv", "", "P", None),
+        (read_result(), "eucsrv", "", "P", {"may_write": True, "stamp": 200}),  # the role may have written since
+        (read_result(), "eucsrv", "", "P", {"may_write": True, "stamp": 100}),
+    ],
+)
+def test_a_read_is_not_reused(read, name, install_dir, play, previous):
+    assert m.reusable_probe(read, name, install_dir, play, previous) is None
 
 
 # -- access rules -------------------------------------------------------------------------
@@ -156,15 +342,17 @@ def test_content_is_decided_from_what_the_stopped_service_left():
 
 # -- read ---------------------------------------------------------------------------------
 def test_current_and_current_secret():
-    loc = m.locate(service(username=".\\ucsvc"))
-    cur = m.current(loc, {"content": converged()})
+    p = probe(service_account=".\\ucsvc")
+    cur = m.current(m.location_of(p), p)
     assert cur["installed"] and cur["config_valid"] and cur["integration_enabled"] and cur["service_account"] == ".\\ucsvc"
-    assert SECRET not in repr(cur)
-    assert m.current_secret({"content": converged()}) == SECRET
-    assert m.current_secret({"skipped": True}) is None and m.current_secret(None) is None
-    gone = m.current(m.locate({"exists": False}), {"skipped": True}, {"stat": {"exists": False}})
-    assert gone["installed"] is False and gone["install_dir"] is None and gone["config_present"] is False
-    assert m.current(m.locate({"exists": False}), {}, {"stat": {"isdir": True}})["installed"] is True
+    assert cur["config_path"] == CFG_PATH and cur["service_state"] == "running" and SECRET not in repr(cur)
+    assert m.current_secret(p) == SECRET
+    assert m.current_secret(probe(content=None, cfg_exists=False)) is None
+    nothing = probe(service_exists=False, install_dir_exists=False, cfg_exists=False, content=None)
+    gone = m.current(m.location_of(nothing), nothing)
+    assert gone["installed"] is False and gone["install_dir"] is None and gone["config_present"] is False and gone["service_state"] is None
+    dir_only = probe(service_exists=False, content=None, cfg_exists=False)
+    assert m.current(m.location_of(dir_only), dir_only)["installed"] is True
 
 
 # -- the result and the failure sentence --------------------------------------------------
@@ -193,6 +381,14 @@ def fail(p, steps, step, result=None, no_log=False):
 
 
 RUNNING = {"changed": True, "state": "running"}
+
+
+def test_outcome_ignores_steps_of_an_earlier_run():
+    # the role's second run in a play: nothing to do, the steps' registered results are the first run's
+    first_run = {"start": OK, "acl": {"results": [OK]}, "gui": OK, "backup": dict(OK, dest="x")}
+    result = m.outcome(plan(converged()), first_run)
+    assert not (result["changed"] or result["started"] or result["acl_changed"] or result["gui_closed"]) and result["backup_path"] is None
+    assert not m.outcome(plan(converged(OLD)), first_run, check_mode=True)["started"]
 
 
 def test_failure_stop_timeout():

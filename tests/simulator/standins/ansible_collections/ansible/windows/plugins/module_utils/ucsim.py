@@ -87,10 +87,14 @@ def effective_rules(state, win_path):
     return rules
 
 
-def can_read(state, win_path, account):
-    """Whether ``account`` (or a group it is in: SYSTEM is in Administrators, every user in Users) may read the file."""
+# The account Ansible connects as: an administrator (docs/inventory.md), so in Administrators.
+CONNECTING_USER = "ansible"
+
+
+def can_read(state, win_path, account, administrator=False):
+    """Whether ``account`` (or a group it is in: SYSTEM and an ``administrator`` are in Administrators, every user in Users) may read the file."""
     who = account_key(account)
-    groups = {who, "s-1-5-32-545"} | ({"s-1-5-32-544"} if who == "s-1-5-18" else set())
+    groups = {who, "s-1-5-32-545"} | ({"s-1-5-32-544"} if who == "s-1-5-18" or administrator else set())
     allowed = denied = False
     for rule in effective_rules(state, win_path):
         if account_key(rule["user"]) in groups and any(r.strip().lower() in READ_RIGHTS for r in rule["rights"].split(",")):
@@ -292,6 +296,10 @@ class Host:
         with open(path, "wb") as f:
             f.write(data)
         self.log(state, "file_write", path=win_path)
+
+    def connecting_user_can_read(self, state, win_path):
+        """Whether the account Ansible connects as may read this file (a deny rule can forbid it)."""
+        return can_read(state, win_path, state.get("connecting_user", CONNECTING_USER), administrator=True)
 
     @staticmethod
     def forget_acl(state, win_path):

@@ -21,6 +21,8 @@ def main():
         module.fail_json(msg=f"Path {src} is a directory")
     if not os.path.isfile(path):
         module.fail_json(msg=f"Path {src} is not found")
+    if not host.connecting_user_can_read(host.read_state(), src):
+        module.fail_json(msg=f"Access to the path '{src}' is denied.")
     with open(path, "rb") as f:
         data = f.read()
     module.exit_json(changed=False, content=base64.b64encode(data).decode("ascii"), encoding="base64", source=src)
