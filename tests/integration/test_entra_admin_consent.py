@@ -1,6 +1,5 @@
-"""entra_admin_consent against the Graph emulator (HTTPS, real msal), through ansible-playbook."""
-
-import pytest
+"""entra_admin_consent against the Graph emulator (HTTPS, real msal), its main() in this process
+(tests/integration/conftest.py: its waits pass on the emulated clock)."""
 
 from tests.integration.consent_secret_support import (
     PRESENCE_R_ALL_ROLE,
@@ -9,8 +8,6 @@ from tests.integration.consent_secret_support import (
     World,
     token_roles,
 )
-
-pytestmark = pytest.mark.slow
 
 WANTED_SCOPES = {"Presence.Read", "Presence.Read.All", "User.Read"}
 

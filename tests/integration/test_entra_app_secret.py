@@ -8,8 +8,6 @@ import pytest
 
 from tests.integration.consent_secret_support import ONBOARDING_ROLES, World
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture
 def world(graph_emulator, tmp_path):
@@ -125,6 +123,7 @@ def test_check_mode_creates_nothing(world, graph_emulator):
     assert graph_emulator.count(kind="graph", tenant_id=world.tenant, writes=True) == 0
 
 
+@pytest.mark.slow
 def test_vvvv_never_prints_a_secret(world, graph_emulator, tmp_path):
     # One playbook at -vvvv: a new secret, its rotation fed the registered value (as a playbook
     # passes it on), and a task someone forgot to mark no_log, all printed by the default callback.

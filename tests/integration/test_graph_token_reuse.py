@@ -10,11 +10,10 @@ import pytest
 
 from .graph_play import auth_vars, info_task, run_module, run_tasks
 
-pytestmark = pytest.mark.slow
-
 HOSTS = tuple("ucserver%02d" % i for i in range(1, 11))
 
 
+@pytest.mark.slow
 def test_twenty_tasks_over_ten_hosts_make_one_token_request(graph_emulator, tmp_path):
     tenant = graph_emulator.add_tenant("contoso")
     ident = graph_emulator.add_automation_identity(tenant, roles=["Application.ReadWrite.All"])
