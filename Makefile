@@ -10,10 +10,10 @@ COLLECTION_LINK := .build/collections/ansible_collections/procall/msteams
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS):$(CURDIR)
 # Two workers: the playbook runs wait on subprocesses much of the time (2 cores: env README).
-# --dist loadfile: a test module's tests share one worker, so a module-scoped world (one
-# emulator tenant and fleet per test file) is built once, not once per worker; the tests
-# themselves must pass with any distribution (`--dist load` too).
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# --dist load --maxschedchunk 1: tests go out one by one, the end-to-end playbook runs first
+# (conftest.py orders them), so both workers stay busy to the end. Every test builds its own world
+# and passes under any distribution (`--dist loadfile` too).
+PYTEST_ARGS ?= -n 2 --dist load --maxschedchunk 1
 
 .PHONY: help venv collection-link test lint ruff yamllint ansible-lint sanity units demo compat sanity-compat galaxy-import emulator build clean
 

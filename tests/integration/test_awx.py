@@ -16,9 +16,10 @@ import textwrap
 import pytest
 import yaml
 
-from tests.playbook_runner import REPO, ensure_collection_link, run_playbook
+from tests.playbook_runner import REPO, ensure_collection_link
 
 from . import awx_model
+from .graph_play import run_module
 
 BIN = pathlib.Path(sys.executable).parent
 AWX = REPO / "awx"
@@ -134,33 +135,21 @@ def test_module_runs_with_the_environment_awx_injects(credential, graph_emulator
     stored, errors = awx_model.store_credential(ctype, inputs)
     assert errors == []
     injected = awx_model.inject_credential(ctype, stored, tmp_path / "private_data_dir")
-    play = [
-        {
-            "name": "AWX job",
-            "hosts": "localhost",
-            "gather_facts": False,
-            "tasks": [
-                {
-                    "name": "Info",
-                    "procall.msteams.entra_app_info": {
-                        "unique_name": UNIQUE,
-                        "login_endpoint": graph_emulator.url,
-                        "graph_endpoint": graph_emulator.url,
-                        "ca_path": graph_emulator.ca_path,
-                        "token_cache_path": str(tmp_path / "token-cache"),
-                    },
-                }
-            ],
-        }
-    ]
-    playbook = tmp_path / "job.yml"
-    playbook.write_text(yaml.safe_dump(play))
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {"ansible_connection": "local"}}}}))
-    result = run_playbook(playbook, workdir=tmp_path / "run", inventory=inventory, env=injected)
-    assert result.rc == 0, result
-    (info,) = result.task_results("Info").values()
+    # The job's environment is all the module gets (AWX sets it for ansible-playbook, whose modules
+    # inherit it); the module runs in this process with exactly that environment.
+    options = {
+        "unique_name": UNIQUE,
+        "login_endpoint": graph_emulator.url,
+        "graph_endpoint": graph_emulator.url,
+        "ca_path": graph_emulator.ca_path,
+        "token_cache_path": str(tmp_path / "token-cache"),
+    }
+    info = run_module("entra_app_info", options, env=injected)
+    assert not info.get("failed"), info.get("msg")
     assert info["exists"] is True and info["app_id"] == app["appId"]
+    assert info["tenant_id"] == tenant
+    for secret in (identity.get("client_secret"), identity.get("private_key_pem")):
+        assert not secret or secret not in info.output
     assert graph_emulator.count(kind="token", tenant_id=tenant) >= 1
 
 
@@ -191,13 +180,42 @@ STANDIN = textwrap.dedent(
 )
 
 
+# The same recorder as an action plugin of the module's name, which ansible runs in its worker
+# instead of the module (as for ansible.builtin.template): no Python process per call. It records
+# the arguments as the module would receive them (templated, JSON-encoded like module arguments).
+STANDIN_ACTION = textwrap.dedent(
+    """\
+    # Test stand-in for awx.awx.{name}: records its arguments in the worker, changes nothing.
+    from __future__ import annotations
+
+    import json
+    import os
+
+    from ansible.parsing.ajson import AnsibleJSONEncoder
+    from ansible.plugins.action import ActionBase
+
+
+    class ActionModule(ActionBase):
+        def run(self, tmp=None, task_vars=None):
+            result = super().run(tmp, task_vars)
+            args = {{k: v for k, v in self._task.args.items() if not k.startswith("_ansible")}}
+            with open(os.environ["AWX_STANDIN_LOG"], "a") as log:
+                log.write(json.dumps({{"module": "{name}", "args": args}}, cls=AnsibleJSONEncoder) + "\\n")
+            result["changed"] = True
+            return result
+    """
+)
+
+
 def _awx_standins(root: pathlib.Path) -> pathlib.Path:
-    modules = root / "ansible_collections" / "awx" / "awx" / "plugins" / "modules"
-    modules.mkdir(parents=True)
+    plugins = root / "ansible_collections" / "awx" / "awx" / "plugins"
+    (plugins / "modules").mkdir(parents=True)
+    (plugins / "action").mkdir()
     (root / "ansible_collections" / "awx" / "awx" / "meta").mkdir()
     (root / "ansible_collections" / "awx" / "awx" / "meta" / "runtime.yml").write_text("requires_ansible: '>=2.16.0'\n")
     for name in AWX_MODULES:
-        (modules / f"{name}.py").write_text(STANDIN.format(name=name))
+        (plugins / "modules" / f"{name}.py").write_text(STANDIN.format(name=name))
+        (plugins / "action" / f"{name}.py").write_text(STANDIN_ACTION.format(name=name))
     return root
 
 
@@ -373,18 +391,29 @@ def test_configure_names_the_setting_that_is_wrong(tmp_path):
     assert "s3cr3t-value" not in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("name", ["onboard", "rotate_secret", "status"])
-def test_wrapper_playbook_imports_the_collection_playbook(name, tmp_path):
+WRAPPERS = ("onboard", "rotate_secret", "status")
+
+
+@functools.lru_cache(maxsize=1)
+def wrappers_syntax_check(tmp: str) -> subprocess.CompletedProcess:
+    """One ``--syntax-check`` of every wrapper playbook (ansible-playbook takes several at once)."""
+    pathlib.Path(tmp).mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [str(BIN / "ansible-playbook"), "--syntax-check", "-i", "localhost,", *(str(AWX / "project" / f"{name}.yml") for name in WRAPPERS)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp,
+        env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ensure_collection_link()), "ANSIBLE_LOCAL_TEMP": str(pathlib.Path(tmp) / "tmp")},
+    )
+
+
+@pytest.mark.parametrize("name", WRAPPERS)
+def test_wrapper_playbook_imports_the_collection_playbook(name, tmp_path_factory):
     path = AWX / "project" / f"{name}.yml"
     (play,) = yaml.safe_load(path.read_text())
     assert play["ansible.builtin.import_playbook"] == f"procall.msteams.{name}"
     assert f"{name}.yml" in awx_model.project_playbooks(AWX / "project")
-    proc = subprocess.run(
-        [str(BIN / "ansible-playbook"), "--syntax-check", "-i", "localhost,", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-        env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ensure_collection_link()), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp")},
-    )
+    proc = wrappers_syntax_check(str(tmp_path_factory.getbasetemp() / "awx-wrappers"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"playbook: {path}" in proc.stdout  # this wrapper was among the checked ones

@@ -12,8 +12,6 @@ import pytest
 
 from .graph_play import app_task, auth_vars, info_task, run_module, run_tasks
 
-pytestmark = pytest.mark.slow
-
 WRITER = ["Application.ReadWrite.All"]
 UNIQUE = "procall-teams"
 NAME = "ProCall Integration in Microsoft Teams"
@@ -189,6 +187,7 @@ def test_certificate_auth_works(graph_emulator, tenant, tmp_path):
     assert graph_emulator.count(kind="token") == 1
 
 
+@pytest.mark.slow
 def test_wrong_secret_names_the_aadsts_code_and_never_prints_it(graph_emulator, tenant, writer, tmp_path):
     bad = dict(writer, client_secret="not-the-right-secret-value-1234")
     result = run_tasks(tmp_path, "badsecret", [app_task(unique_name=UNIQUE, display_name=NAME)], auth_vars(graph_emulator, tenant, bad, tmp_path), verbosity=4)
@@ -197,6 +196,7 @@ def test_wrong_secret_names_the_aadsts_code_and_never_prints_it(graph_emulator, 
     assert "not-the-right-secret-value-1234" not in result.output
 
 
+@pytest.mark.slow
 def test_secret_never_printed_at_vvvv(graph_emulator, tenant, writer, tmp_path):
     auth = auth_vars(graph_emulator, tenant, writer, tmp_path)
     tasks = [app_task(unique_name=UNIQUE, display_name=NAME), info_task(unique_name=UNIQUE)]

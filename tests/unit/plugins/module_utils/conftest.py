@@ -1,11 +1,17 @@
 import pytest
 
-from .graph_stub import GraphStub, make_jwt
+from .graph_stub import GraphStub, make_ca_and_cert, make_jwt
+
+
+@pytest.fixture(scope="session")
+def graph_stub_certs(tmp_path_factory):
+    """One CA and server certificate for every stub of the session (each test still gets its own server)."""
+    return make_ca_and_cert(tmp_path_factory.mktemp("graph-stub-tls"))
 
 
 @pytest.fixture
-def graph_stub(tmp_path):
-    stub = GraphStub(tmp_path)
+def graph_stub(tmp_path, graph_stub_certs):
+    stub = GraphStub(tmp_path, certs=graph_stub_certs)
     yield stub
     stub.stop()
 

@@ -72,8 +72,9 @@ class GraphStub:
 
     TENANT = "11111111-2222-3333-4444-555555555555"
 
-    def __init__(self, tmp_path):
-        self.ca_path, chain = make_ca_and_cert(tmp_path)
+    def __init__(self, tmp_path, certs=None):
+        """``certs``: ``make_ca_and_cert``'s answer to reuse (a CA and key pair cost two RSA keys)."""
+        self.ca_path, chain = certs or make_ca_and_cert(tmp_path)
         self.routes = []
         self.log = []
         self.token_roles = ["Application.ReadWrite.OwnedBy"]
