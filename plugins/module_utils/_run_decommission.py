@@ -210,8 +210,8 @@ def app_delete(opt_in, secrets, revoked_key_ids=(), failed_hosts=(), prefix=None
 PRUNE_COMPLETE_VARIABLE = "msteams_prune_inventory_complete"
 # AWX/Automation Platform add these extra variables to a job that runs inside a workflow, and
 # job slicing runs each slice as a node of a workflow whose inventory holds only that slice's
-# hosts (AWX docs/job_slicing.md: "The inventory will be distributed evenly amongst the slice
-# jobs"; https://github.com/ansible/awx/blob/devel/docs/job_slicing.md).
+# hosts ("The inventory will be distributed evenly amongst the slice jobs":
+# https://github.com/ansible/awx/blob/devel/docs/job_slicing.md).
 AWX_WORKFLOW_VARIABLES = ("awx_workflow_job_id", "tower_workflow_job_id")
 
 
