@@ -104,7 +104,10 @@ def test_token_endpoint_down_for_30s(graph_emulator, tmp_path, case):
     """
     world = fm.make_world(graph_emulator, tmp_path / "world", tenants=fm.ONE_TENANT if case.startswith("rotate") else fm.ONE_HOST)
     outage = 30
-    down = lambda: world.emulator.faults.server_errors(share=1.0, status=503, kinds=("token",), seconds=outage)  # noqa: E731
+
+    def down():
+        world.emulator.faults.server_errors(share=1.0, status=503, kinds=("token",), seconds=outage)
+
     if case == "rotate_and_converged_rotate":
         onboarded_world(world, days={"ucs-c1": fm.DUE, "ucs-c2": fm.VALIDITY})
         before = {h: fm.key_ids(world, h) for h in world.hosts}
@@ -254,7 +257,10 @@ def test_a_killed_run_then_a_rerun_converges(one_host, when, rerun):
     else:
         # A fixed window between the write and the start, so the kill lands there every time.
         world.fleet[host].set_fault(pause_after="file_write:msteams.cfg", pause_seconds=60)
-        cue = lambda: any(o["op"] == "file_write" and o["path"].endswith("\\msteams.cfg") for o in world.fleet[host].ops())  # noqa: E731
+
+        def cue():
+            return any(o["op"] == "file_write" and o["path"].endswith("\\msteams.cfg") for o in world.fleet[host].ops())
+
     watch = fm.kill_when(cue)
     killed = world.run("rotate_secret", watch=watch)
     assert watch.killed, f"the run ended before the cue: {killed.result!r}"
