@@ -30,8 +30,8 @@ def module_waits_on_the_emulated_clock(request, monkeypatch):
 
     real_init = _graph_client.GraphClient.__init__
 
-    def init(self, params, warn=None, sleep=None, session=None):
-        real_init(self, params, warn=warn, sleep=emulated_sleep if sleep is None else sleep, session=session)
+    def init(self, params, sleep=None, session=None):
+        real_init(self, params, sleep=emulated_sleep if sleep is None else sleep, session=session)
 
     monkeypatch.setattr(_graph_client.GraphClient, "__init__", init)
     return waits
