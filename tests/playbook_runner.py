@@ -61,6 +61,13 @@ class PlaybookResult:
                     found = task["hosts"]
         return found
 
+    def run_once_result(self, task_name: str) -> dict:
+        """The result of a ``run_once`` task (the summary plays' ones): Ansible records it under the
+        one host that ran it, which is the batch's first active host, not necessarily localhost."""
+        results = self.task_results(task_name)
+        assert len(results) <= 1, f"'{task_name}' ran on {sorted(results)}, expected once"
+        return next(iter(results.values()), {})
+
     def __repr__(self) -> str:  # shown by pytest when an assertion on the result fails
         return f"rc={self.rc}\n--- stdout ---\n{self.stdout[-20000:]}\n--- stderr ---\n{self.stderr[-5000:]}"
 

@@ -323,6 +323,11 @@ def plan(settings, client_secret, location, current=None, backup_stamp="", check
         "warnings": merged["warnings"],
         "write": write,
         "start": start,
+        # After a write the service is restarted, not started: it was stopped just before, so this
+        # only differs when an overlapping run started it in between (docs/scheduling.md
+        # "Overlapping runs"). The restart makes the service load the file as it is now instead of
+        # keeping what it read before this run's write.
+        "start_state": "restarted" if write else "started",
         # Whether apply.yml runs at all: a write, a start, or the access rules to ensure.
         "act": start or bool(acl_paths),
         "restart": write and running,

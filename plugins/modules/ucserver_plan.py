@@ -81,6 +81,14 @@ start:
   description: Whether the service is started (after a write, or because it is not running).
   returned: success
   type: bool
+start_state:
+  description:
+    - The C(state) the role's start step asks win_service for. C(restarted) after a write (the service
+      was stopped just before, so this restarts it only when an overlapping run started it meanwhile),
+      else C(started).
+  returned: success
+  type: str
+  choices: [started, restarted]
 restart:
   description: Whether a running service is stopped and started.
   returned: success

@@ -151,7 +151,7 @@ def assert_failures_explained(record, names_call) -> list[str]:
         # ansible-playbook's own convention: 4 when a host was unreachable, else 2 for failed hosts.
         unreachable = any(c.get("unreachable") for c in stats.values())
         assert record.rc == (4 if unreachable else 2), f"{record.name}: exit code {record.rc} with failed hosts {failed}"
-        fail = record.result.task_results("Fail the run when a host failed").get("localhost", {})
+        fail = record.result.run_once_result("Fail the run when a host failed")
         assert all(h in (fail.get("msg") or "") for h in failed), fail
     for host, counts in stats.items():
         if host != "localhost" and (counts.get("failures") or counts.get("unreachable")):

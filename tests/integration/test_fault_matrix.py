@@ -351,7 +351,7 @@ def test_a_hand_edited_msteams_cfg_keeps_its_keys_on_rotate(one_host):
         res
         for play in rec.result.report["plays"]
         for task in play["tasks"]
-        if task["task"]["name"].endswith("Decide the wanted msteams.cfg and what to do on this host")
+        if task["task"]["name"].endswith("Read the host and decide the wanted msteams.cfg and what to do on it")
         for h, res in task["hosts"].items()
         if h == host and res.get("diff")
     ]

@@ -283,6 +283,7 @@ def test_acl_rules_system_admins_and_the_account_with_modify():
 def test_new_file_is_written_started_and_restricted():
     p = plan(None)
     assert p["write"] and p["start"] and p["restart"] and p["act"] and p["changed"]
+    assert p["start_state"] == "restarted"  # an overlapping run may have started it since the stop
     assert p["backup"] is False and p["backup_path"] is None
     assert p["acl_paths"] == [CFG_PATH] and len(p["acl_entries"]) == 2
     assert [d["before_header"] for d in p["diff"]] == [CFG_PATH, "access rules"]
@@ -309,6 +310,7 @@ def test_converged_and_running_does_nothing():
 def test_converged_but_stopped_is_started_not_restarted(check_mode):
     p = plan(converged(), state="stopped", check_mode=check_mode)
     assert p["start"] and p["changed"] and p["act"] and not p["write"] and not p["restart"]
+    assert p["start_state"] == "started"
     assert p["diff"] == [{"before": "eucsrv: stopped\n", "after": "eucsrv: running\n", "before_header": "service eucsrv", "after_header": "service eucsrv"}]
     assert ("would be started" in p["msg"]) is check_mode
 
@@ -316,6 +318,7 @@ def test_converged_but_stopped_is_started_not_restarted(check_mode):
 def test_changed_file_on_a_stopped_service_is_started_not_restarted():
     p = plan(converged(OLD), state="stopped")
     assert p["write"] and p["start"] and not p["restart"] and len(p["diff"]) == 3
+    assert p["start_state"] == "restarted"
 
 
 def test_acl_modes():
