@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import summary_report
+from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import hosts_to_fail, summary_report
 from ansible_collections.procall.msteams.plugins.module_utils._run_status import DEFAULT_DUE_DAYS, DEFAULT_MIN_DAYS, status_report
 from ansible_collections.procall.msteams.plugins.plugin_utils._run_action import RunAction
 
@@ -35,5 +35,8 @@ class ActionModule(RunAction):
             outcome = (self.host_var(task_vars, host, "__msteams_outcome") or {}).get("outcome")
             hosts.append((host, prepared.get("tenant", ""), outcome))
         if args["run"] == "status":
-            return status_report(hosts, args["min_days"], args["due_days"], generated_at=time.time())
-        return summary_report(args["run"], hosts)
+            report = status_report(hosts, args["min_days"], args["due_days"], generated_at=time.time())
+        else:
+            report = summary_report(args["run"], hosts)
+        report["fail_hosts"] = hosts_to_fail(report["failing_hosts"], task_vars.get("ansible_play_hosts"), task_vars.get("inventory_hostname"))
+        return report

@@ -75,4 +75,5 @@ class FilterModule:
             "ucserver_cfg_content": _wrap(host.content),
             "ucserver_outcome": _wrap(host.outcome),
             "ucserver_old_backups": _wrap(host.old_backups),
+            "ucserver_unreachable_step": _wrap(host.unreachable_step),
         }

@@ -524,6 +524,15 @@ def summary_failure(rows):
     return "%d host(s) failed: %s. They keep their previous secret; fix the cause shown above and run the playbook again." % (len(failed), ", ".join(failed))
 
 
+def hosts_to_fail(failing, play_hosts, runner):
+    """The hosts that carry the run's failure: each failing host still in the play, so the recap
+    and AWX's host summary mark exactly those hosts failed (a run_once failure would mark the
+    healthy host that ran the report); the host running the report when none of them is in the
+    play any more (they left it unreachable)."""
+    in_play = [host for host in failing if host in (play_hosts or [])]
+    return in_play or ([runner] if failing else [])
+
+
 def summary_report(run, hosts):
     """``hosts``: ``[(host, tenant, outcome or None)]`` in inventory order -> the report parts."""
     rows = [summary_row(host, tenant, outcome) for host, tenant, outcome in hosts]
@@ -532,4 +541,5 @@ def summary_report(run, hosts):
         "lines": summary_lines(run, rows),
         "json": json.dumps({"run": run, "hosts": rows}, indent=4, sort_keys=True) + "\n",
         "fail_msg": summary_failure(rows),
+        "failing_hosts": [r["host"] for r in rows if r["status"] == "failed"],
     }

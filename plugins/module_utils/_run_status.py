@@ -339,6 +339,7 @@ def status_report(hosts, min_days=DEFAULT_MIN_DAYS, due_days=DEFAULT_DUE_DAYS, g
         "nagios_exit_code": exit_code,
         "nagios_line": nagios_line,
         "fail_msg": status_failure(rows, min_days),
+        "failing_hosts": [r["host"] for r in rows if r["status"] in ("broken", "expiring")],
     }
 
 

@@ -375,11 +375,47 @@ def current_secret(probe):
 
 
 def _ran(result):
+    # A step whose host stopped answering counts as run: whether it took effect is unknown.
     return isinstance(result, dict) and bool(result) and not result.get("skipped")
 
 
 def _ok(result):
-    return _ran(result) and not result.get("failed")
+    return _ran(result) and not result.get("failed") and not result.get("unreachable")
+
+
+# The role's host steps in their order (the keys of the role's step dicts), in words for the
+# sentence when the host stops answering in one of them.
+STEP_WORDS = {
+    "gui": "closing the admin GUI",
+    "stop": "stopping the service",
+    "slurp": "reading msteams.cfg after the stop",
+    "backup": "backing up msteams.cfg",
+    "write": "writing msteams.cfg",
+    "restore_from": "restoring msteams.cfg from before the own app",
+    "remove": "removing msteams.cfg",
+    "acl": "setting the access rules of msteams.cfg",
+    "acl_inheritance": "turning off the inherited permissions of msteams.cfg",
+    "start": "starting the service",
+    "verify": "checking that the service keeps running",
+}
+# Steps whose result may hold msteams.cfg: their connection error is not repeated either.
+_SECRET_STEPS = ("slurp", "write")
+
+
+def unreachable_step(steps):
+    """The sentence for the first step of ``steps`` whose host stopped answering, or ''.
+
+    The role runs its host steps with ``ignore_unreachable``: a host that stops answering must
+    not leave the play, because ansible-playbook ends the whole playbook (no summary, no later
+    batch) once every host of a ``serial`` batch is gone. So the role notices it itself: every
+    later step is skipped and the role fails with this sentence, which its rescue words.
+    """
+    for key, result in (steps or {}).items():
+        if isinstance(result, dict) and result.get("unreachable"):
+            words = STEP_WORDS.get(key, key)
+            detail = "details hidden by no_log" if key in _SECRET_STEPS else str(result.get("msg") or "no message")
+            return f"the host stopped answering while {words} ({detail})"
+    return ""
 
 
 def outcome(the_plan, steps, check_mode=False, failure=None):
@@ -453,6 +489,16 @@ def failure_sentence(the_plan, steps, failed_step, failed_result, failed_no_log=
     """What failed, what was undone, and whether the service runs now (one paragraph, no secret)."""
     service_name, service_timeout = the_plan["service_name"], the_plan["service_timeout"]
     stop = steps.get("stop") or {}
+    lost = unreachable_step(steps)
+    if lost:
+        if not the_plan["write"] or not _ran(steps.get("write")):
+            done = "msteams.cfg was not written, the old configuration is in place"
+        else:
+            done = "msteams.cfg may already hold the new configuration"
+        return (
+            f"Configuring the host stopped: {lost}; {done}, and the service {service_name} may be stopped. "
+            "A rerun once the host answers again is safe: it finishes the change (or starts the service on the file in place)."
+        )
     if not _ok(stop) and (_ran(stop) or failed_step.endswith("Stop the UCServer service")):
         what = (
             f"The UCServer service {service_name} did not stop within {service_timeout} seconds (ucserver_service_timeout); "

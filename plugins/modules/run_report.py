@@ -92,4 +92,16 @@ fail_msg:
   description: Why the run fails, or empty.
   returned: always
   type: str
+failing_hosts:
+  description: The hosts that fail the run (C(failed); for status C(broken) or C(expiring)), in inventory order.
+  returned: always
+  type: list
+  elements: str
+fail_hosts:
+  description:
+    - The hosts the playbook's last task fails, with O(run)'s C(fail_msg). The failing hosts still in the play, so the recap and AWX's host
+      summary mark exactly them failed; the host that ran the report when none of them is in the play any more (they left it unreachable).
+  returned: always
+  type: list
+  elements: str
 """

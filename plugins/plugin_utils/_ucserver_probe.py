@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 
+from ansible.errors import AnsibleConnectionFailure
 from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host
 
 # More than the read's four steps means a bug in next_read, not a slow host.
@@ -57,7 +58,12 @@ def run_probe(action, task_vars, service_name, install_dir=""):
         if step is None:
             break
         key, module, module_args = step
-        results[key] = action._execute_module(module_name=module, module_args=module_args, task_vars=task_vars)
+        try:
+            results[key] = action._execute_module(module_name=module, module_args=module_args, task_vars=task_vars)
+        except AnsibleConnectionFailure as exc:
+            # A failure, not "unreachable": ansible-playbook ends the playbook once every host of a
+            # serial batch is unreachable, so the run's summary would never say what happened.
+            raise host.ProbeError(f"The host stopped answering while it was read ({exc}); nothing was changed, a rerun is safe.") from None
     else:
         raise host.ProbeError("The read of the host did not complete: report this as a bug of procall.msteams.")
     probe = host.probe_from_results(results, service_name, install_dir)

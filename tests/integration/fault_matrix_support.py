@@ -151,8 +151,14 @@ def assert_failures_explained(record, names_call) -> list[str]:
         # ansible-playbook's own convention: 4 when a host was unreachable, else 2 for failed hosts.
         unreachable = any(c.get("unreachable") for c in stats.values())
         assert record.rc == (4 if unreachable else 2), f"{record.name}: exit code {record.rc} with failed hosts {failed}"
-        fail = record.result.run_once_result("Fail the run when a host failed")
-        assert all(h in (fail.get("msg") or "") for h in failed), fail
+        # The failed hosts themselves fail the run (the recap and AWX's host summary name them), each naming every failed host.
+        fails = {h: r for h, r in record.result.task_results("Fail the run when a host failed").items() if r.get("failed")}
+        in_play = [h for h in failed if not (stats.get(h) or {}).get("unreachable")]
+        if in_play:
+            assert sorted(fails) == in_play, f"the failed hosts themselves fail the run: {sorted(fails)}, expected {in_play}"
+        else:
+            assert len(fails) == 1, f"every failed host left the play: the host that ran the report fails the run: {fails}"
+        assert all(h in (res.get("msg") or "") for res in fails.values() for h in failed), fails
     for host, counts in stats.items():
         if host != "localhost" and (counts.get("failures") or counts.get("unreachable")):
             assert host in failed, f"{host} failed in the callback stats but the report says {rows.get(host)}"

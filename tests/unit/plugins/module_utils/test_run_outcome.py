@@ -536,3 +536,14 @@ def test_settings_grace_and_health_check_defaults_and_values():
 def test_settings_with_a_bad_health_check_name_the_variable():
     s = settings(msteams_secret_health_check="sometimes")
     assert not s["proceed"] and s["outcome"]["reason"] == "ucs1: msteams_secret_health_check must be true or false (yes/no, on/off, 1/0)"
+
+
+def test_the_failed_hosts_themselves_fail_the_run():
+    report = o.summary_report("rotate_secret", [("ucs1", "c", {"status": "rotated"}), ("ucs2", "c", {"status": "failed", "reason": "x"}), ("ucs3", "c", None)])
+    assert report["failing_hosts"] == ["ucs2", "ucs3"]
+    # ucs3 left the play unreachable: ucs2 carries the failure, not ucs1 that ran the report.
+    assert o.hosts_to_fail(report["failing_hosts"], ["ucs1", "ucs2", "localhost"], "ucs1") == ["ucs2"]
+    # Every failed host left the play: the host that ran the report fails, so the run still fails.
+    assert o.hosts_to_fail(["ucs3"], ["ucs1", "localhost"], "ucs1") == ["ucs1"]
+    assert o.hosts_to_fail([], ["ucs1"], "ucs1") == []
+    assert o.hosts_to_fail(["ucs2"], None, "localhost") == ["localhost"]

@@ -467,3 +467,45 @@ def test_old_backups():
     assert [f["filename"][-20:-12] for f in m.old_backups(files, 1)] == ["20260101", "20260102"]
     assert m.old_backups(files, "5") == [] and m.old_backups(None, 1) == []
     assert len(m.old_backups(files, 0)) == 3
+
+
+# -- a host that stops answering (apply.yml runs its steps with ignore_unreachable) -----------------------------------------
+
+LOST = {"unreachable": True, "msg": "Failed to connect to the host via winrm: timed out", "changed": False}
+
+
+def test_unreachable_step_names_the_first_lost_step_in_the_role_order():
+    assert m.unreachable_step({}) == "" and m.unreachable_step(None) == ""
+    assert m.unreachable_step({"gui": OK, "stop": OK, "write": SKIPPED, "restart": FAILED}) == ""
+    steps = {"gui": OK, "stop": LOST, "write": LOST}
+    assert m.unreachable_step(steps) == "the host stopped answering while stopping the service (Failed to connect to the host via winrm: timed out)"
+    # A key the role does not word yet is named as it is.
+    assert m.unreachable_step({"cleanup": LOST}).startswith("the host stopped answering while cleanup (")
+
+
+@pytest.mark.parametrize("step", ["slurp", "write"])
+def test_unreachable_step_never_repeats_the_error_of_a_step_that_holds_msteams_cfg(step):
+    leaked = dict(LOST, msg="winrm send_input failed; stdout: u8sClientSecret=" + OLD)
+    sentence = m.unreachable_step({step: leaked})
+    assert sentence.endswith("(details hidden by no_log)") and OLD not in sentence
+
+
+def test_a_lost_step_is_not_ok_so_nothing_claims_it_was_undone():
+    # The host stopped answering after the write: the restore and the restart could not run either.
+    p = plan(converged(OLD))
+    r = fail(p, {"stop": OK, "backup": OK, "write": OK, "acl": LOST, "restore": LOST, "restart": LOST}, "Stop when the host stopped answering")
+    assert r["msg"].startswith("Configuring the host stopped: the host stopped answering while setting the access rules of msteams.cfg")
+    assert "msteams.cfg may already hold the new configuration" in r["msg"] and "A rerun once the host answers again is safe" in r["msg"]
+    assert "restored" not in r["msg"] and not r["rolled_back"] and r["service_state"] == "unknown"
+
+
+def test_a_host_lost_before_the_write_says_the_file_is_untouched():
+    r = fail(plan(converged(OLD)), {"gui": OK, "stop": LOST, "restart": LOST}, "Stop when the host stopped answering")
+    assert "while stopping the service" in r["msg"] and "msteams.cfg was not written, the old configuration is in place" in r["msg"]
+    assert r["rolled_back"]
+
+
+def test_a_lost_start_is_not_reported_as_started():
+    p = plan(converged(OLD))
+    r = m.outcome(p, {"stop": OK, "write": OK, "start": dict(LOST, changed=True)})
+    assert not r["started"] and not r["restarted"]
