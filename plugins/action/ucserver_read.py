@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host
-from ansible_collections.procall.msteams.plugins.module_utils._ucserver_input import RoleInputError, check_install_dir, check_service_name
-from ansible_collections.procall.msteams.plugins.plugin_utils._ucserver_probe import run_probe
+from ansible_collections.procall.msteams.plugins.module_utils._ucserver_input import RoleInputError
+from ansible_collections.procall.msteams.plugins.plugin_utils._ucserver_probe import read_host
 
 ARGUMENT_SPEC = {
     "service_name": {"type": "str", "default": "eucsrv"},
@@ -31,21 +31,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
-            service_name = check_service_name(args["service_name"])
-            install_dir = check_install_dir(args["install_dir"])
-            probe = run_probe(self, task_vars or {}, service_name, install_dir)
+            read = read_host(self, task_vars or {}, args["service_name"], args["install_dir"])
         except (RoleInputError, host.ProbeError) as exc:
             return dict(result, failed=True, msg=str(exc))
-        location = host.location_of(probe, install_dir)
-        problem = host.read_problem(probe, location["config_path"])
-        if problem:
-            return dict(result, failed=True, msg=problem)
-        return dict(
-            result,
-            changed=False,
-            current=host.current(location, probe),
-            location=location,
-            secret=host.current_secret(probe),
-            probe=probe,
-            _ansible_no_log=True,
-        )
+        return dict(result, changed=False, _ansible_no_log=True, **read)

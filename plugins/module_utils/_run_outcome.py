@@ -190,7 +190,8 @@ def elect_leaders(keyed_hosts):
 
 
 def _stop(outcome, **extra):
-    plan = {"proceed": False, "outcome": outcome}
+    # The step flags false, so every later step of the host skips on them alone.
+    plan = {"proceed": False, "outcome": outcome, "change": False, "secret_call": False, "deploy": False, "revoke_key_ids": []}
     plan.update(extra)
     return plan
 
@@ -246,6 +247,21 @@ def plan_start(mode, settings, app_result=None, app_error=None, leader=None, hal
         "revoke_grace_minutes": settings.get("revoke_grace_minutes", DEFAULT_REVOKE_GRACE_MINUTES),
         "rotate_before_days": settings.get("rotate_before_days", DEFAULT_ROTATE_BEFORE_DAYS),
     }
+
+
+def reads_first(mode):
+    """Whether the start step reads the host itself (``run_host_plan`` option ``read``).
+
+    rotate_secret: yes, a converged host is then done in that one task (no other read, no module
+    call). onboard: no, it runs the role on every host, and the role's main entry reuses the read of
+    its ``tasks_from: read`` in host_change.yml, so the host is read once either way.
+    """
+    return mode == "rotate"
+
+
+def deferred_read(start):
+    """The start plan of a host whose read (and secret step) happens in host_change.yml."""
+    return dict(start, change=True, start=dict(start))
 
 
 def same_app(current, app_id):

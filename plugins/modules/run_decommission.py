@@ -73,17 +73,8 @@ options:
   failed_msg:
     description: Its message (V(outcome)).
     type: str
-attributes:
-  check_mode:
-    support: full
-    description: Decides the same in check mode; it changes nothing in either mode.
-  diff_mode:
-    support: none
-    description: Nothing to show.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller; it does not contact the host.
+extends_documentation_fragment:
+  - procall.msteams.run_action
 """
 
 EXAMPLES = r"""

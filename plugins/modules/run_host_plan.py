@@ -62,6 +62,25 @@ options:
   secret_result:
     description: The result of M(procall.msteams.entra_app_secret) (V(deploy)); its secret value is not used.
     type: dict
+  read:
+    description:
+      - With V(start) and O(mode=rotate), when the host proceeds, also read it (M(ansible.windows.win_service_info) and
+        M(ansible.windows.slurp) of C(msteams.cfg), the read of the C(procall.msteams.ucserver) role's C(tasks_from=read)) and decide
+        the secret step at once, as V(secret) would. A converged host then needs no other task. The deployed secret is compared by
+        its hint only and never returned.
+      - With O(mode=onboard) the host is not read here: the role runs on every host and its main entry reuses the read of its
+        C(tasks_from=read), so the plan says RV(change) and the read and the secret step follow in the playbook.
+      - The result also holds RV(start), the plan before the read, to decide again from a later read.
+    type: bool
+    default: false
+  service_name:
+    description: The UCServer service to read (O(read)), as C(ucserver_service_name) of the role.
+    type: str
+    default: eucsrv
+  install_dir:
+    description: The UCServer install folder (O(read)), as C(ucserver_install_dir) of the role; empty finds it from the service.
+    type: str
+    default: ""
 attributes:
   check_mode:
     support: full
@@ -72,10 +91,22 @@ attributes:
   platform:
     support: full
     platforms: all
-    description: Runs on the controller; it does not contact the host.
+    description: Runs on the controller; with O(read) it reads the host through its connection (C(ansible.windows) modules).
 """
 
 EXAMPLES = r"""
+- name: Read this host and decide its secret step
+  procall.msteams.run_host_plan:
+    step: start
+    mode: rotate
+    settings: "{{ __msteams_prepared }}"
+    leader: "{{ __msteams_leader.host }}"
+    app_result: "{{ hostvars[__msteams_leader.host].__msteams_app_result | default(omit) }}"
+    read: true
+    service_name: "{{ ucserver_service_name | default(omit) }}"
+    install_dir: "{{ ucserver_install_dir | default(omit) }}"
+  register: __msteams_plan
+
 - name: Decide this host's secret step
   procall.msteams.run_host_plan:
     step: secret
@@ -87,6 +118,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+start:
+  description: The plan of V(start) before the host was read (O(read)), for V(secret) after a later read.
+  returned: step is start, O(read) is true and the host was read
+  type: dict
 proceed:
   description: Whether the host's steps go on.
   returned: always

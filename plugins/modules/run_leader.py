@@ -24,17 +24,8 @@ options:
     type: str
     required: true
     choices: [app, status]
-attributes:
-  check_mode:
-    support: full
-    description: Decides the same in check mode; it changes nothing in either mode.
-  diff_mode:
-    support: none
-    description: Nothing to show.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller; it does not contact the host.
+extends_documentation_fragment:
+  - procall.msteams.run_action
 """
 
 EXAMPLES = r"""

@@ -46,17 +46,8 @@ options:
       - C(msteams_secret_revoke_grace_minutes) (default 60, from 0 to 10080). A replaced secret of a host is revoked by a later run only
         once it is older than this, so the new secret of an overlapping run is never revoked before it is deployed.
     type: raw
-attributes:
-  check_mode:
-    support: full
-    description: Decides the same in check mode; it changes nothing in either mode.
-  diff_mode:
-    support: none
-    description: Nothing to show.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller; it does not contact the host.
+extends_documentation_fragment:
+  - procall.msteams.run_action
 """
 
 EXAMPLES = r"""

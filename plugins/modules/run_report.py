@@ -30,17 +30,8 @@ options:
     description: The C(status) rotation window (C(msteams_secret_rotate_before_days)), for the Nagios perfdata thresholds.
     type: int
     default: 30
-attributes:
-  check_mode:
-    support: full
-    description: Decides the same in check mode; it changes nothing in either mode.
-  diff_mode:
-    support: none
-    description: Nothing to show.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller; it does not contact the host.
+extends_documentation_fragment:
+  - procall.msteams.run_action
 """
 
 EXAMPLES = r"""

@@ -20,17 +20,8 @@ options:
   max_failed_hosts:
     description: C(msteams_max_failed_hosts); unset means no limit.
     type: raw
-attributes:
-  check_mode:
-    support: full
-    description: Decides the same in check mode; it changes nothing in either mode.
-  diff_mode:
-    support: none
-    description: Nothing to show.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller; it does not contact the host.
+extends_documentation_fragment:
+  - procall.msteams.run_action
 """
 
 EXAMPLES = r"""

@@ -9,7 +9,7 @@ For internal collection use only; the interface may change without notice.
 Each ``run_*`` action validates its options, hands plain data to a pure function in
 ``module_utils/_run_*.py`` and returns that function's answer as a module-shaped result
 (``changed: false``; ``failed`` with one sentence when the function refuses). None of them
-contacts a host or returns a secret.
+returns a secret, and only ``run_host_plan`` (its ``read`` option) contacts a host.
 """
 
 from __future__ import annotations

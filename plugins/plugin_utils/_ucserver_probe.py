@@ -22,6 +22,7 @@ import time
 
 from ansible.errors import AnsibleConnectionFailure
 from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host
+from ansible_collections.procall.msteams.plugins.module_utils._ucserver_input import check_install_dir, check_service_name
 
 # More than the read's four steps means a bug in next_read, not a slow host.
 _MAX_STEPS = 4
@@ -69,3 +70,20 @@ def run_probe(action, task_vars, service_name, install_dir=""):
     probe = host.probe_from_results(results, service_name, install_dir)
     probe.update(version=host.PROBE_VERSION, stamp=stamp(), play=play_id(action._task))
     return probe
+
+
+def read_host(action, task_vars, service_name, install_dir=""):
+    """The read of ``tasks_from: read``: ``{current, location, secret, probe}``.
+
+    ``secret`` and ``probe`` hold the deployed client secret: a caller returns them only in a
+    result marked ``_ansible_no_log``, or not at all. Raises ``RoleInputError`` (a bad service
+    name or install dir) or ``ProbeError`` (the host could not be read), each one sentence.
+    """
+    service_name = check_service_name(service_name)
+    install_dir = check_install_dir(install_dir)
+    probe = run_probe(action, task_vars, service_name, install_dir)
+    location = host.location_of(probe, install_dir)
+    problem = host.read_problem(probe, location["config_path"])
+    if problem:
+        raise host.ProbeError(problem)
+    return {"current": host.current(location, probe), "location": location, "secret": host.current_secret(probe), "probe": probe}

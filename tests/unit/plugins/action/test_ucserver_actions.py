@@ -178,3 +178,60 @@ def test_withdraw_plan_takes_the_read():
     result = action(ucserver_withdraw_plan, {"client_id": CLIENT, "read": read}, check_mode=True).run(task_vars={})
     assert not result.get("failed") and result["action"] == "remove" and result["config_path"] == CFG_PATH
     assert SECRET not in repr(result)
+
+
+def test_a_host_that_stops_answering_during_the_read_is_a_failure_not_unreachable():
+    """ansible-playbook ends the playbook once every host of a serial batch is unreachable: the read fails instead."""
+    from ansible.errors import AnsibleConnectionFailure
+
+    def lost(module_name, module_args, task_vars):
+        raise AnsibleConnectionFailure("winrm: connection timed out")
+
+    result = with_host(action(ucserver_read, {}), lost).run(task_vars={})
+    assert result["failed"] and not result.get("unreachable")
+    assert result["msg"] == "The host stopped answering while it was read (winrm: connection timed out); nothing was changed, a rerun is safe."
+
+
+# -- run_host_plan step start with read: the read and the secret step in one task ------------------------
+
+
+def host_plan(args, answer=None):
+    from ansible_collections.procall.msteams.plugins.action import run_host_plan
+
+    act = with_host(action(run_host_plan, args), answer)
+    act._templar = Templar(loader=MagicMock())
+    return act, act.run(task_vars={"inventory_hostname": "ucs1", "ansible_check_mode": False})
+
+
+def start_args(**over):
+    settings = {"proceed": True, "tenant": "contoso", "tenant_id": TENANT, "rotate_before_days": 30}
+    return {"step": "start", "mode": "rotate", "settings": settings, "app_result": {"app_id": CLIENT, "object_id": "o", "tenant_id": TENANT}, **over}
+
+
+def test_host_plan_start_reads_the_host_and_decides_the_secret_step_without_returning_the_secret():
+    act, result = host_plan(start_args(read=True))
+    assert called(act) == ["ansible.windows.win_service_info", "ansible.windows.slurp"]
+    assert not result.get("failed") and result["proceed"] and result["same_app"] and result["secret_state"] == "present"
+    # The plan before the read, for host_change.yml to decide again on the role's read.
+    assert result["start"]["proceed"] and "same_app" not in result["start"]
+    assert SECRET not in repr(result) and "_ansible_no_log" not in result
+
+
+def test_host_plan_start_reads_nothing_without_read_or_when_the_host_does_not_proceed():
+    act, result = host_plan(start_args())
+    assert called(act) == [] and result["proceed"] and "same_app" not in result
+    act, result = host_plan(start_args(read=True, halted="every host of a batch failed"))
+    assert called(act) == [] and not result["proceed"] and result["outcome"]["status"] == "not_attempted"
+
+
+def test_host_plan_start_fails_with_the_read_sentence():
+    act, result = host_plan(start_args(read=True), host(cfg="denied"))
+    assert result["failed"] and "is denied" in result["msg"] and result["proceed"] and SECRET not in repr(result)
+    act, result = host_plan(start_args(read=True, install_dir="\\\\srv\\share"))
+    assert result["failed"] and "ucserver_install_dir must be a local folder" in result["msg"] and called(act) == []
+
+
+def test_host_plan_start_of_onboard_leaves_the_read_to_the_role():
+    """onboard runs the role on every host, whose main entry reuses the read of tasks_from: read: one read per host."""
+    act, result = host_plan(start_args(read=True, mode="onboard"))
+    assert called(act) == [] and result["proceed"] and result["change"] and result["start"]["proceed"]

@@ -90,7 +90,15 @@ def test_start_keeps_the_inventory_failure():
 
 def test_start_after_a_halt_is_not_attempted():
     plan = o.plan_start("rotate", settings(), {"app_id": APP}, halted="every host of a batch failed")
-    assert plan == {"proceed": False, "outcome": {"status": "not_attempted", "reason": "every host of a batch failed"}}
+    assert plan == {
+        "proceed": False,
+        "outcome": {"status": "not_attempted", "reason": "every host of a batch failed"},
+        # Every later step of the host skips on these alone.
+        "change": False,
+        "secret_call": False,
+        "deploy": False,
+        "revoke_key_ids": [],
+    }
 
 
 def test_start_when_the_app_step_failed_names_tenant_and_leader():
@@ -547,3 +555,10 @@ def test_the_failed_hosts_themselves_fail_the_run():
     assert o.hosts_to_fail(["ucs3"], ["ucs1", "localhost"], "ucs1") == ["ucs1"]
     assert o.hosts_to_fail([], ["ucs1"], "ucs1") == []
     assert o.hosts_to_fail(["ucs2"], None, "localhost") == ["localhost"]
+
+
+def test_only_rotate_reads_the_host_in_its_start_step():
+    assert o.reads_first("rotate") and not o.reads_first("onboard")
+    start = {"proceed": True, "app": {"app_id": APP}}
+    deferred = o.deferred_read(start)
+    assert deferred["change"] and deferred["start"] == start and "change" not in start
