@@ -118,7 +118,8 @@ EXAMPLES = r"""
 RETURN = r"""
 graph_retries:
   description:
-    - One line per retried Graph call of this task (method, path and why, how long it waited; repeats in a row as one line, at most 25
+    - >-
+      One line per retried Graph call of this task (method, path and why, how long it waited; repeats in a row as one line, at most 25
       lines), for example C(POST /applications/{id}/addPassword: 503, waited 2 s). No host, query or secret. Shown with C(-v).
     - A warning is added only when the retries used half of O(max_retry_wait) or more.
   returned: when a Graph call was retried

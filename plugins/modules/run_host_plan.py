@@ -68,7 +68,7 @@ options:
         M(ansible.windows.slurp) of C(msteams.cfg), the read of the C(procall.msteams.ucserver) role's C(tasks_from=read)) and decide
         the secret step at once, as V(secret) would. A converged host then needs no other task. The deployed secret is compared by
         its hint only and never returned.
-      - With O(mode=onboard) the host is not read here: the role runs on every host and its main entry reuses the read of its
+      - With O(mode=onboard) the host is not read here; the role runs on every host and its main entry reuses the read of its
         C(tasks_from=read), so the plan says RV(change) and the read and the secret step follow in the playbook.
       - The result also holds RV(start), the plan before the read, to decide again from a later read.
     type: bool
