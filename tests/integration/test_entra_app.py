@@ -250,6 +250,14 @@ def test_info_reports_consent_state(graph_emulator, tenant, tmp_path):
     assert full["consent"]["application"] == {"granted": ["Presence.ReadWrite.All"], "missing": []}
     assert full["consent"]["complete"] is True
 
+    # consent: false (what rotate_secret asks) reads the app alone: one Graph request instead of several.
+    before = graph_emulator.count(kind="graph")
+    lean = info(auth, unique_name=UNIQUE, consent=False)
+    assert graph_emulator.count(kind="graph") - before == 1
+    assert "consent" not in lean and "service_principal_id" not in lean
+    assert (lean["app_id"], lean["secrets"], lean["permissions"]) == (full["app_id"], full["secrets"], full["permissions"])
+    assert lean["secrets_read_at"]
+
 
 @pytest.mark.parametrize("unique_name", [UNIQUE, None], ids=["upsert", "display-name"])
 def test_a_create_answered_with_a_transient_error_is_not_duplicated(graph_emulator, tenant, writer, tmp_path, unique_name):
