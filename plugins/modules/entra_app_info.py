@@ -52,7 +52,7 @@ options:
     description:
       - Also read the admin consent state (the app's service principal, its delegated grants and app role assignments) and name the
         requested permissions from Microsoft Graph's own service principal. That costs 3 to 4 requests more than the app itself.
-      - V(false) reads only the app (one request, more only when Graph pages its answer): ids, redirect URIs, RV(permissions) named from
+      - V(false) reads only the app (one request, more only when Graph pages its answer), that is its ids, redirect URIs, RV(permissions) named from
         the documented permission ids, RV(secrets). This is what a scheduled secret rotation needs (C(procall.msteams.rotate_secret)).
     type: bool
     default: true
