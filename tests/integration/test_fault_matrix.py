@@ -64,8 +64,9 @@ def due_world(world, days=fm.DUE):
 
 
 FAULTS = {
-    # 30 % of Graph requests answer 503.
-    "graph_503_30pct": lambda em: em.faults.server_errors(share=0.3, status=503),
+    # 30 % of Graph requests answer 503, and surely the first one: a rotation reads the app in one
+    # request and makes only a handful in all, so a share alone may miss every one of them.
+    "graph_503_30pct": lambda em: em.faults.server_errors(share=0.3, burst=1, status=503),
     # One dropped connection every 2 s, Graph and token requests alike.
     "drop_every_2s": lambda em: em.faults.drop_connections(every=2.0, kinds=("graph", "token")),
 }
