@@ -81,13 +81,10 @@ options:
     description: The UCServer install folder (O(read)), as C(ucserver_install_dir) of the role; empty finds it from the service.
     type: str
     default: ""
+extends_documentation_fragment:
+  - procall.msteams.run_action
 attributes:
-  check_mode:
-    support: full
-    description: Decides the same in check mode; it changes nothing in either mode.
-  diff_mode:
-    support: none
-    description: Nothing to show.
+  # Replaces the fragment's platform entry (a module's own attribute wins over the fragment's).
   platform:
     support: full
     platforms: all
