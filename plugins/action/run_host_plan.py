@@ -16,7 +16,7 @@ secret step's result come in as no_log options; the answer never holds a secret 
 
 from __future__ import annotations
 
-from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host
+from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_read as host
 from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import (
     MODES,
     HostStepFailed,

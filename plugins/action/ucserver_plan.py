@@ -4,7 +4,7 @@
 """Read the host (or reuse the read of this play) and decide what the ``ucserver`` role does on it.
 
 Thin: the probe is ``plugin_utils/_ucserver_probe.py``, the decisions are in
-``module_utils/_ucserver_plan.py``. Returns a module-shaped result: ``changed`` (the file changes
+``module_utils/_ucserver_read.py`` and ``_ucserver_plan.py``. Returns a module-shaped result: ``changed`` (the file changes
 or a stopped service is started), ``diff`` (secrets masked), ``warnings``, ``msg``, and the plan
 the role's tasks follow. The secret and the file are inputs only; the result never holds them,
 so this task needs no ``no_log`` and its diff is shown.
@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host
+from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host_plan
+from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_read as host
 from ansible_collections.procall.msteams.plugins.module_utils._msteams_cfg import MsteamsCfgError
 from ansible_collections.procall.msteams.plugins.plugin_utils._ucserver_probe import play_id, run_probe, stamp
 
@@ -52,7 +53,7 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg=problem)
         backup_stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         try:
-            decided = host.plan(settings, args["client_secret"], location, probe["content"], backup_stamp=backup_stamp, check_mode=check_mode)
+            decided = host_plan.plan(settings, args["client_secret"], location, probe["content"], backup_stamp=backup_stamp, check_mode=check_mode)
         except MsteamsCfgError as exc:
             return dict(result, failed=True, msg=str(exc))
         if not decided["diff"]:

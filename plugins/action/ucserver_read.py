@@ -12,7 +12,7 @@ censored); a failure holds no secret and shows its sentence.
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host
+from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_read as host
 from ansible_collections.procall.msteams.plugins.module_utils._ucserver_input import RoleInputError
 from ansible_collections.procall.msteams.plugins.plugin_utils._ucserver_probe import read_host
 

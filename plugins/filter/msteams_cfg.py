@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filters of the ``ucserver`` role: thin wrappers over ``module_utils/_msteams_cfg.py`` and
-``module_utils/_ucserver_plan.py``.
+``module_utils/_ucserver_plan.py`` and ``_ucserver_outcome.py``.
 
 Documentation of each filter is in the ``<filter name>.yml`` file beside this one.
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.procall.msteams.plugins.module_utils import _msteams_cfg as cfg
-from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host
+from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_outcome as outcome
+from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host_plan
 from ansible_collections.procall.msteams.plugins.module_utils._ucserver_input import RoleInputError
 
 
@@ -72,8 +73,9 @@ class FilterModule:
             "msteams_cfg_parse": _wrap(msteams_cfg_parse),
             "msteams_cfg_summary": _wrap(msteams_cfg_summary),
             "msteams_install_dir": _wrap(msteams_install_dir),
-            "ucserver_cfg_content": _wrap(host.content),
-            "ucserver_outcome": _wrap(host.outcome),
-            "ucserver_old_backups": _wrap(host.old_backups),
-            "ucserver_unreachable_step": _wrap(host.unreachable_step),
+            "ucserver_cfg_content": _wrap(host_plan.content),
+            "ucserver_outcome": _wrap(outcome.outcome),
+            "ucserver_old_backups": _wrap(outcome.old_backups),
+            "ucserver_unreachable_step": _wrap(outcome.unreachable_step),
+            "ucserver_withdraw_failure": _wrap(outcome.withdraw_failure),
         }

@@ -8,7 +8,7 @@ For internal collection use only; the interface may change without notice.
 
 Runs ``ansible.windows.win_service_info``, then ``slurp`` of msteams.cfg (and ``win_stat`` only
 where those cannot tell) with the action's own connection: two round trips on a converged host.
-Which module runs next, and what the answers mean, is decided in ``module_utils/_ucserver_plan.py``
+Which module runs next, and what the answers mean, is decided in ``module_utils/_ucserver_read.py``
 (``next_read``, ``probe_from_results``). Only ``ansible.windows`` modules, no custom PowerShell,
 so every step is run by the tests' simulated hosts. The modules are read-only and support check
 mode: ``_execute_module`` passes the task's check mode on and they read the host also in check mode.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 
 from ansible.errors import AnsibleConnectionFailure
-from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan as host
+from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_read as host
 from ansible_collections.procall.msteams.plugins.module_utils._ucserver_input import check_install_dir, check_service_name
 
 # More than the read's four steps means a bug in next_read, not a slow host.
@@ -48,7 +48,7 @@ def stamp():
 
 
 def run_probe(action, task_vars, service_name, install_dir=""):
-    """-> the probe dict (``module_utils/_ucserver_plan.probe_from_results``) plus ``version``, ``stamp``, ``play``.
+    """-> the probe dict (``module_utils/_ucserver_read.probe_from_results``) plus ``version``, ``stamp``, ``play``.
 
     One module call per step ``next_read`` gives: win_service_info and slurp on a converged host.
     Raises ``ProbeError``.

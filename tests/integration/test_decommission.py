@@ -194,3 +194,23 @@ def test_prune_revokes_only_orphans(world):
     assert foreign["keyId"] in remaining
     assert {h: key_ids(world, h) for h in world.hosts} == hosts_before
     assert_no_secret_in_output(world)
+
+
+def test_a_failed_withdraw_puts_the_own_app_file_back_and_keeps_the_secrets(graph_emulator, tmp_path):
+    world = onboarded_world(World(graph_emulator, tmp_path / "world", tenants={"wingtip": ["ucs-w1"]}))
+    host = world.fleet["ucs-w1"]
+    own_app_cfg, before = host.msteams_cfg(), key_ids(world, "ucs-w1")
+    host.set_fault(start_fails=1)  # the start after the restore fails once; the rescue's start works
+
+    run = world.run("decommission", extra_vars={"msteams_decommission_hosts": "ucs-w1"})
+    assert run.rc == 2, run.result
+    [row] = summary_rows(world, "decommission").values()
+    assert row["status"] == "failed", row
+    reason = row["reason"]
+    assert 'Taking the host off the own app failed at "Start the UCServer service"' in reason, reason
+    assert "the own-app msteams.cfg was put back; the service eucsrv is running." in reason, reason
+    # Out of band: the host runs the own app as before, and none of its secrets was revoked.
+    assert host.msteams_cfg() == own_app_cfg and host.service_state() == "running"
+    assert key_ids(world, "ucs-w1") == before
+    assert "service_start_failed" in host.op_names()
+    assert_no_secret_in_output(world)

@@ -174,7 +174,7 @@ def test_slurp_returns_are_documented():
 # -- the read: ansible.windows modules run by the actions ucserver_read / ucserver_plan -------
 def read_steps():
     """Every (module, args) ``next_read`` can give: a host with the service, one without, a slurp that failed."""
-    from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_plan
+    from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_read
 
     service = {"changed": False, "exists": True, "services": [{"name": "eucsrv", "path": "C:\\U\\eucsrv.exe", "state": "running", "username": None}]}
     nothing = {"changed": False, "exists": False, "services": []}
@@ -185,7 +185,7 @@ def read_steps():
         {"service": nothing},
         {"service": nothing, "dir_stat": {"changed": False, "stat": {"exists": True, "isdir": True}}},
     ]
-    return [_ucserver_plan.next_read("eucsrv", "", results)[1:] for results in answers]
+    return [_ucserver_read.next_read("eucsrv", "", results)[1:] for results in answers]
 
 
 def test_the_read_uses_only_ansible_windows_modules_with_real_options_that_run_in_check_mode():

@@ -6,7 +6,7 @@ from unittest.mock import MagicMock
 
 from ansible.template import Templar
 from ansible_collections.procall.msteams.plugins.action import ucserver_plan, ucserver_preflight, ucserver_read, ucserver_withdraw_plan
-from ansible_collections.procall.msteams.plugins.module_utils import _msteams_cfg, _ucserver_input, _ucserver_plan
+from ansible_collections.procall.msteams.plugins.module_utils import _msteams_cfg, _ucserver_input, _ucserver_read
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 CLIENT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -102,7 +102,7 @@ def test_read_is_two_module_calls_marked_no_log():
     assert result["_ansible_no_log"] is True and result["secret"] == SECRET and result["changed"] is False
     assert SECRET not in repr(result["current"]) and result["current"]["config_valid"] and result["current"]["service_state"] == "running"
     assert result["location"]["config_dir"].endswith("\\config") and result["probe"]["play"] == "PLAY-1"
-    assert result["probe"]["version"] == _ucserver_plan.PROBE_VERSION
+    assert result["probe"]["version"] == _ucserver_read.PROBE_VERSION
 
 
 def test_read_runs_the_modules_in_check_mode_too():
