@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 from ansible_collections.procall.msteams.plugins.module_utils import _run_decommission as decom
-from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import RunInputError, plan_start
+from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import plan_start
+from ansible_collections.procall.msteams.plugins.module_utils._run_settings import RunInputError
 from ansible_collections.procall.msteams.plugins.plugin_utils._run_action import RunAction
 
 

@@ -20,13 +20,13 @@ from ansible_collections.procall.msteams.plugins.module_utils import _ucserver_r
 from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import (
     MODES,
     HostStepFailed,
-    RunInputError,
     deferred_read,
     plan_deploy,
     plan_secret,
     plan_start,
     reads_first,
 )
+from ansible_collections.procall.msteams.plugins.module_utils._run_settings import RunInputError
 from ansible_collections.procall.msteams.plugins.module_utils._ucserver_input import RoleInputError
 from ansible_collections.procall.msteams.plugins.plugin_utils._run_action import RunAction
 from ansible_collections.procall.msteams.plugins.plugin_utils._ucserver_probe import read_host

@@ -2,7 +2,7 @@
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Pick the one host of the play that talks to Graph for an app (``_run_outcome.elect_leaders``).
+"""Pick the one host of the play that talks to Graph for an app (``_run_settings.elect_leaders``).
 
 ``by: app`` groups the hosts by the app registration they should get (tenant and unique name,
 from ``procall.msteams.run_prepare``); ``by: status`` by the app they run (tenant and client id
@@ -11,7 +11,7 @@ in msteams.cfg, from the role's ``ucserver_current``).
 
 from __future__ import annotations
 
-from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import elect_leaders
+from ansible_collections.procall.msteams.plugins.module_utils._run_settings import elect_leaders
 from ansible_collections.procall.msteams.plugins.module_utils._run_status import status_key
 from ansible_collections.procall.msteams.plugins.plugin_utils._run_action import RunAction
 

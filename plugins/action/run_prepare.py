@@ -2,11 +2,11 @@
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Check a host's inventory and compute its settings (``_run_outcome.host_settings``)."""
+"""Check a host's inventory and compute its settings (``_run_settings.host_settings``)."""
 
 from __future__ import annotations
 
-from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import host_settings
+from ansible_collections.procall.msteams.plugins.module_utils._run_settings import host_settings
 from ansible_collections.procall.msteams.plugins.plugin_utils._run_action import RunAction
 
 # Option -> the inventory variable it comes from (the messages name the variable).

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The end of a run: every targeted host's outcome as printed lines, JSON (and for status CSV,
 a Prometheus textfile and a Nagios/Icinga plugin result),
-and the sentence that fails the run (``_run_outcome.summary_report``, ``_run_status.status_report``).
+and the sentence that fails the run (``_run_summary.summary_report``, ``_status_report.status_report``).
 
 The hosts are those of the inventory (in its order) that ``procall.msteams.run_prepare`` saw in
 this run; a host without an outcome stopped outside the playbook's steps (unreachable).
@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import hosts_to_fail, summary_report
-from ansible_collections.procall.msteams.plugins.module_utils._run_status import DEFAULT_DUE_DAYS, DEFAULT_MIN_DAYS, status_report
+from ansible_collections.procall.msteams.plugins.module_utils._run_status import DEFAULT_DUE_DAYS, DEFAULT_MIN_DAYS
+from ansible_collections.procall.msteams.plugins.module_utils._run_summary import hosts_to_fail, summary_report
+from ansible_collections.procall.msteams.plugins.module_utils._status_report import status_report
 from ansible_collections.procall.msteams.plugins.plugin_utils._run_action import RunAction
 
 

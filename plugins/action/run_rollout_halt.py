@@ -2,11 +2,12 @@
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""After a batch of rotate_secret: does the rollout stop (``_run_outcome.rollout_halt``)?"""
+"""After a batch of rotate_secret: does the rollout stop (``_run_summary.rollout_halt``)?"""
 
 from __future__ import annotations
 
-from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import RunInputError, rollout_halt
+from ansible_collections.procall.msteams.plugins.module_utils._run_settings import RunInputError
+from ansible_collections.procall.msteams.plugins.module_utils._run_summary import rollout_halt
 from ansible_collections.procall.msteams.plugins.plugin_utils._run_action import RunAction
 
 

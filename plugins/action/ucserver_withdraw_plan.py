@@ -14,7 +14,7 @@ import datetime
 
 from ansible.plugins.action import ActionBase
 from ansible_collections.procall.msteams.plugins.module_utils._run_decommission import backups_from_slurp, withdraw_plan
-from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import RunInputError
+from ansible_collections.procall.msteams.plugins.module_utils._run_settings import RunInputError
 
 ARGUMENT_SPEC = {
     "client_id": {"type": "str", "required": True},

@@ -15,7 +15,7 @@ For internal collection use only; the interface may change without notice.
   only once it no longer runs the own app);
 - ``app_delete``: whether the opt-in delete of the app registration may run;
 - ``orphan_key_ids``: secrets whose consumer is no host of the inventory (prune);
-- ``decommission_outcome``: the host's row of the summary (``_run_outcome.summary_report``),
+- ``decommission_outcome``: the host's row of the summary (``_run_summary.summary_report``),
   in check mode the preview of what would be revoked, restored and deleted.
 """
 
@@ -24,7 +24,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.procall.msteams.plugins.module_utils import _msteams_cfg as cfg
-from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import CHECK_MODE_REASON, RunInputError, same_app
+from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import CHECK_MODE_REASON, same_app
+from ansible_collections.procall.msteams.plugins.module_utils._run_settings import RunInputError
 from ansible_collections.procall.msteams.plugins.module_utils._secrets import DEFAULT_NAME_PREFIX, NAME_SEPARATOR, orphan_secrets
 
 SELECTION_VARIABLE = "msteams_decommission_hosts"

@@ -2,47 +2,39 @@
 # Copyright (c) procall.msteams contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Decisions of the onboard and rotate_secret playbooks: pure functions, no I/O.
+"""Decisions of the onboard and rotate_secret playbooks for one host: pure functions, no I/O.
 
 For internal collection use only; the interface may change without notice.
 
-A playbook run goes host by host through the same steps: check the inventory (``host_settings``),
-pick one host per app registration to talk to Graph (``elect_leaders``), then per host
-``plan_start`` -> read the host -> ``plan_secret`` -> entra_app_secret -> ``plan_deploy`` ->
-the role -> revoke -> ``host_outcome`` (or ``failed_outcome`` when a step failed). Between
-batches of rotate_secret, ``rollout_halt`` decides whether the rollout stops. At the end,
-``summary_report`` turns every host's outcome into the printed summary and the JSON report.
+A playbook run goes host by host through the same steps: check the inventory and pick one host
+per app registration to talk to Graph (``_run_settings.host_settings``, ``elect_leaders``), then
+per host ``plan_start`` -> read the host -> ``plan_secret`` -> entra_app_secret -> ``plan_deploy``
+-> the role -> revoke -> ``host_outcome`` (or ``failed_outcome`` when a step failed). The rollout
+halt and the summary of every host's outcome are in ``_run_summary``.
 
 Each plan is a dict; ``proceed`` false means the host is done and its ``outcome`` is final.
-The action plugins ``procall.msteams.run_prepare``, ``run_leader``, ``run_host_plan``,
-``run_host_outcome``, ``run_rollout_halt`` and ``run_report`` are thin wrappers.
+The action plugins ``procall.msteams.run_host_plan`` and ``run_host_outcome`` are thin wrappers.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-
 from ansible_collections.procall.msteams.plugins.module_utils._dates import parse_graph_datetime
+from ansible_collections.procall.msteams.plugins.module_utils._run_settings import (
+    DEFAULT_REVOKE_GRACE_MINUTES,
+    DEFAULT_ROTATE_BEFORE_DAYS,
+    RunInputError,
+)
 from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
     DEFAULT_NAME_PREFIX,
     consumer_credentials,
     days_left,
     graph_credential,
     kept_by_hint,
-    rotation_settings_error,
     secret_display_name,
     stale_credentials,
 )
-
-DEFAULT_APP_UNIQUE_NAME = "procall-msteams"
-DEFAULT_ROTATE_BEFORE_DAYS = 30
-DEFAULT_VALIDITY_DAYS = 180
-# A replaced secret younger than this may be the new secret of an overlapping run that has not
-# deployed it yet (docs/consent-and-secrets.md, "Overlapping runs"): it is left for a later run.
-DEFAULT_REVOKE_GRACE_MINUTES = 60
-MAX_REVOKE_GRACE_MINUTES = 10080  # one week
 
 MODES = ("onboard", "rotate")
 
@@ -52,138 +44,14 @@ CHECK_MODE_SECRET = "(the new secret the real run creates)"  # noqa: S105 - a st
 
 CHECK_MODE_REASON = "check mode: this is what would happen, nothing was changed"
 NO_APP_YET_REASON = "the app registration would be created first; run without --check to configure this host"
-UNKNOWN_FAILURE_REASON = "the host stopped before any outcome was recorded (unreachable, or failed outside the playbook steps: see the log above)"
-
-# Titles of the summary, per status (the JSON report keeps the bare status).
-TITLES = {
-    "configured": "Configured, integration enabled and user consent present",
-    "consent_pending": (
-        'Configured; a person must still enable "Integration in Microsoft Teams" and give the user consent'
-        ' in the UCServer admin GUI (vendor step "Commission in the admin GUI", docs/vendor-procedure.md)'
-    ),
-    "rotated": "New secret deployed and running, the replaced secret revoked",
-    "kept": "Secret still valid: nothing changed",
-    "skipped": "Skipped",
-    "not_attempted": "Not attempted: the rollout was halted after failures (these hosts keep their secrets)",
-    "failed": "FAILED (the host keeps its previous secret and configuration)",
-    # procall.msteams.decommission
-    "decommissioned": "Taken off the own app (msteams.cfg restored or removed, service running), then its secrets revoked",
-    "gone_revoked": "Gone (not contacted): its secrets revoked",
-    "left": "Left: it runs no own app (its secrets, if any, revoked)",
-}
-
-
-class RunInputError(ValueError):
-    """A variable of the inventory or the run that cannot work (the message names it)."""
 
 
 def _text(value):
     return "" if value is None else str(value)
 
 
-def _whole_number(variables, name, default):
-    value = variables.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise RunInputError("%s must be a whole number of days" % name) from None
-    if number < 0:
-        raise RunInputError("%s must not be negative, not %d" % (name, number))
-    return number
-
-
-def _flag(variables, name):
-    """An inventory switch: true/false (yes/no, on/off, 1/0) as Ansible reads booleans; unset is false."""
-    value = variables.get(name)
-    if value is None or value == "":
-        return False
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1", "y", "t"):
-        return True
-    if text in ("false", "no", "off", "0", "n", "f"):
-        return False
-    # Not echoed: a value in the wrong variable may be a secret.
-    raise RunInputError("%s must be true or false (yes/no, on/off, 1/0)" % name)
-
-
-def _grace_minutes(variables):
-    name = "msteams_secret_revoke_grace_minutes"
-    value = variables.get(name)
-    if value is None or value == "":
-        return DEFAULT_REVOKE_GRACE_MINUTES
-    try:
-        minutes = int(str(value).strip())
-    except ValueError:
-        raise RunInputError("%s must be a whole number of minutes from 0 to %d" % (name, MAX_REVOKE_GRACE_MINUTES)) from None
-    if not 0 <= minutes <= MAX_REVOKE_GRACE_MINUTES:
-        raise RunInputError("%s must be a whole number of minutes from 0 to %d, not %d" % (name, MAX_REVOKE_GRACE_MINUTES, minutes))
-    return minutes
-
-
 def _failed(reason):
     return {"status": "failed", "reason": reason}
-
-
-# -- inventory and leaders -------------------------------------------------------------------------
-
-
-def app_key(tenant_id, unique_name):
-    """One app registration: tenant and unique name, case-insensitive (both are in Entra ID)."""
-    return "%s/%s" % (_text(tenant_id).strip().lower(), _text(unique_name).strip().lower())
-
-
-def host_settings(host, variables):
-    """A host's settings from its ``msteams_*`` variables; ``proceed`` false with a failed outcome
-    when the inventory cannot work (docs/inventory.md lists the variables)."""
-    tenant_id = variables.get("msteams_tenant_id")
-    name = variables.get("msteams_tenant_name")
-    settings = {"targeted": True, "tenant": _text(name if name is not None else tenant_id).strip() or "?", "app_key": ""}
-    if tenant_id is None or _text(tenant_id).strip() == "":
-        reason = "%s has no msteams_tenant_id: set it in the group_vars of its tenant group (docs/inventory.md)." % host
-        settings.update(proceed=False, outcome=_failed(reason))
-        return settings
-    unique_name = _text(variables.get("msteams_app_unique_name")).strip() or DEFAULT_APP_UNIQUE_NAME
-    try:
-        rotate_before = _whole_number(variables, "msteams_secret_rotate_before_days", DEFAULT_ROTATE_BEFORE_DAYS)
-        validity = _whole_number(variables, "msteams_secret_validity_days", DEFAULT_VALIDITY_DAYS)
-        health_check = _flag(variables, "msteams_secret_health_check")
-        grace = _grace_minutes(variables)
-    except RunInputError as exc:
-        settings.update(proceed=False, outcome=_failed("%s: %s" % (host, exc)))
-        return settings
-    rotation_error = rotation_settings_error(rotate_before, validity, "msteams_secret_rotate_before_days", "msteams_secret_validity_days")
-    if rotation_error:
-        settings.update(proceed=False, outcome=_failed("%s: %s" % (host, rotation_error)))
-        return settings
-    settings.update(
-        proceed=True,
-        tenant_id=_text(tenant_id).strip(),
-        app_unique_name=unique_name,
-        app_key=app_key(tenant_id, unique_name),
-        rotate_before_days=rotate_before,
-        validity_days=validity,
-        health_check=health_check,
-        revoke_grace_minutes=grace,
-    )
-    return settings
-
-
-def elect_leaders(keyed_hosts):
-    """``[(host, key), ...]`` in play order -> ``{key: host}``: the first host of each key leads.
-
-    Hosts without a key (their inventory failed, nothing configured) lead nothing. A play over
-    the hosts with one leader per key works with ``serial`` and ``--limit`` alike, where
-    ``run_once`` would run once per batch instead of once per app.
-    """
-    leaders = {}
-    for host, key in keyed_hosts:
-        if key and key not in leaders:
-            leaders[key] = host
-    return leaders
 
 
 # -- one host: onboard and rotate ------------------------------------------------------------------
@@ -215,7 +83,7 @@ def app_snapshot(app_result, host):
 def plan_start(mode, settings, app_result=None, app_error=None, leader=None, halted=None, host=None):
     """Before the host is touched: can it be configured now?
 
-    ``settings``: the host's ``host_settings``; ``app_result``: the leader's entra_app (onboard)
+    ``settings``: the host's ``_run_settings.host_settings``; ``app_result``: the leader's entra_app (onboard)
     or entra_app_info (rotate) result; ``app_error``: why the leader's app step failed;
     ``host``: this host's inventory name (its secret is named for it).
     """
@@ -484,78 +352,3 @@ def withdraw_key_id(plan):
     """The new secret to withdraw after a failure, or '' (only one this run created)."""
     secret = (plan or {}).get("secret") or {}
     return secret.get("key_id", "") if secret.get("created") else ""
-
-
-# -- the rollout ------------------------------------------------------------------------------------
-
-
-def rollout_halt(batch_outcomes, all_outcomes, max_failed_hosts=None):
-    """Why the rollout stops after this batch, or None.
-
-    It stops when every host of the batch that was tried (rotated or failed) failed: a bad
-    secret or a broken procedure must not reach the next batch. It also stops once
-    ``msteams_max_failed_hosts`` hosts of the play failed.
-    """
-    tried = [o for o in batch_outcomes if (o or {}).get("status") in ("rotated", "failed")]
-    if tried and all(o["status"] == "failed" for o in tried):
-        return "every host of a batch failed"
-    if max_failed_hosts is not None and max_failed_hosts != "":
-        try:
-            limit = int(max_failed_hosts)
-        except (TypeError, ValueError):
-            raise RunInputError("msteams_max_failed_hosts must be a whole number of hosts") from None
-        failed = sum(1 for o in all_outcomes if (o or {}).get("status") == "failed")
-        if failed >= limit:
-            return "msteams_max_failed_hosts (%d) hosts failed" % limit
-    return None
-
-
-# -- the summary -----------------------------------------------------------------------------------
-
-
-def summary_row(host, tenant, outcome):
-    """One host's row of the report; a host without an outcome stopped outside the steps."""
-    row = {"host": host, "tenant": _text(tenant), "reason": ""}
-    row.update(outcome or {"status": "failed", "reason": UNKNOWN_FAILURE_REASON})
-    return row
-
-
-def summary_lines(run, rows):
-    """The printed summary: a count per status (alphabetical), then the hosts with their reasons."""
-    lines = ["procall.msteams.%s: %d host(s)" % (run, len(rows))]
-    for status in sorted({r["status"] for r in rows}):
-        group = [r for r in rows if r["status"] == status]
-        lines.append("%s: %d" % (TITLES.get(status, status), len(group)))
-        for row in group:
-            reason = _text(row.get("reason")).replace("\n", " ")
-            lines.append("  - %s [%s]%s" % (row["host"], row["tenant"], (": " + reason) if reason else ""))
-    return lines
-
-
-def summary_failure(rows):
-    """The sentence that fails the run when a host failed, or ''."""
-    failed = [r["host"] for r in rows if r["status"] == "failed"]
-    if not failed:
-        return ""
-    return "%d host(s) failed: %s. They keep their previous secret; fix the cause shown above and run the playbook again." % (len(failed), ", ".join(failed))
-
-
-def hosts_to_fail(failing, play_hosts, runner):
-    """The hosts that carry the run's failure: each failing host still in the play, so the recap
-    and AWX's host summary mark exactly those hosts failed (a run_once failure would mark the
-    healthy host that ran the report); the host running the report when none of them is in the
-    play any more (they left it unreachable)."""
-    in_play = [host for host in failing if host in (play_hosts or [])]
-    return in_play or ([runner] if failing else [])
-
-
-def summary_report(run, hosts):
-    """``hosts``: ``[(host, tenant, outcome or None)]`` in inventory order -> the report parts."""
-    rows = [summary_row(host, tenant, outcome) for host, tenant, outcome in hosts]
-    return {
-        "rows": rows,
-        "lines": summary_lines(run, rows),
-        "json": json.dumps({"run": run, "hosts": rows}, indent=4, sort_keys=True) + "\n",
-        "fail_msg": summary_failure(rows),
-        "failing_hosts": [r["host"] for r in rows if r["status"] == "failed"],
-    }

@@ -11,6 +11,8 @@ hold ``displayName, endDateTime, hint, keyId, startDateTime`` but never the valu
 the first 3 characters of the value; the value (``secretText``) is returned once, by
 ``addPassword``. So a deployed secret can only be tied to a credential by its hint, and
 confirmed by a real token request (done by the module, not here).
+What a tenant and the app allow (policy lifetimes, refusal codes, the personal-account limit)
+is in ``_secret_limits``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,7 +20,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import re
 
 from ansible_collections.procall.msteams.plugins.module_utils._dates import UTC, parse_graph_datetime
 
@@ -26,10 +27,6 @@ from ansible_collections.procall.msteams.plugins.module_utils._dates import UTC,
 # name), so each UCServer holds, rotates and loses only its own secret (docs/consent-and-secrets.md).
 DEFAULT_NAME_PREFIX = "procall-msteams"
 NAME_SEPARATOR = ": "
-
-# https://learn.microsoft.com/en-us/entra/identity-platform/supported-accounts-validation: personal-account audiences allow only 2 secrets per app.
-PERSONAL_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
-PERSONAL_SECRET_LIMIT = 2
 
 
 class SecretDecisionError(ValueError):
@@ -301,13 +298,6 @@ def plan_absent(credentials, name=None, key_ids=None, keep_key_ids=None, current
     return [c for c in chosen if c.get("keyId") not in keep]
 
 
-def personal_limit_reached(application):
-    """True when a personal-account audience app already holds its 2 secrets (supported-accounts-validation)."""
-    if (application.get("signInAudience") or "") not in PERSONAL_AUDIENCES:
-        return False
-    return len(application.get("passwordCredentials") or []) >= PERSONAL_SECRET_LIMIT
-
-
 def new_end_date(now, validity_days):
     return now + datetime.timedelta(days=validity_days)
 
@@ -322,41 +312,6 @@ def public_credential(credential, now):
         "end_date": credential.get("endDateTime"),
         "days_left": days_left(credential, now),
     }
-
-
-_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T.*)?$")
-
-# addPassword refusals by an appManagementPolicy (error codes as Graph sends them; branch on
-# code, never on message).
-POLICY_LIFETIME_CODE = "CredentialInvalidLifetimeAsPerAppPolicy"
-POLICY_FORBIDDEN_CODE = "CredentialTypeNotAllowedAsPerAppPolicy"
-TOO_MANY_PASSWORDS_CODE = "TooManyAppPasswords"
-
-
-def duration_days(value):
-    """ISO 8601 duration of a policy's ``maxLifetime`` (``P90D``, ``P1Y``, ``P6M``) -> whole days, or None."""
-    m = _DURATION.match(str(value or "").strip())
-    if not m or not any(m.groups()):
-        return None
-    years, months, weeks, days = (int(g or 0) for g in m.groups())
-    return years * 365 + months * 30 + weeks * 7 + days
-
-
-def policy_max_lifetime_days(policies):
-    """The smallest ``passwordLifetime`` ``maxLifetime`` in appManagementPolicy objects, in days, or None.
-
-    Accepts the tenant default policy (``applicationRestrictions``) and app policies
-    (``restrictions``); restrictions with a ``state`` other than ``enabled`` do not count.
-    """
-    found = []
-    for policy in policies or []:
-        for section in ("applicationRestrictions", "restrictions"):
-            for item in ((policy or {}).get(section) or {}).get("passwordCredentials") or []:
-                if item.get("restrictionType") == "passwordLifetime" and item.get("state", "enabled") == "enabled":
-                    days = duration_days(item.get("maxLifetime"))
-                    if days is not None:
-                        found.append(days)
-    return min(found) if found else None
 
 
 def _field(credential, graph_key, public_key):

@@ -280,7 +280,8 @@ from ansible_collections.procall.msteams.plugins.module_utils._permissions impor
     merge_required_resource_access,
     resolve_permissions,
 )
-from ansible_collections.procall.msteams.plugins.module_utils._secrets import PERSONAL_AUDIENCES, describe_secrets
+from ansible_collections.procall.msteams.plugins.module_utils._secret_limits import PERSONAL_AUDIENCES
+from ansible_collections.procall.msteams.plugins.module_utils._secrets import describe_secrets
 
 AUDIENCES = ["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"]
 

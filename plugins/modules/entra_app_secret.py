@@ -277,20 +277,22 @@ from ansible_collections.procall.msteams.plugins.module_utils._graph_client impo
 from ansible_collections.procall.msteams.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.procall.msteams.plugins.module_utils._graph_settings import validate_guid
 from ansible_collections.procall.msteams.plugins.module_utils._replication import find_application_waiting
-from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
-    DEFAULT_NAME_PREFIX,
+from ansible_collections.procall.msteams.plugins.module_utils._secret_limits import (
     PERSONAL_SECRET_LIMIT,
     POLICY_FORBIDDEN_CODE,
     POLICY_LIFETIME_CODE,
     TOO_MANY_PASSWORDS_CODE,
+    personal_limit_reached,
+    policy_max_lifetime_days,
+)
+from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
+    DEFAULT_NAME_PREFIX,
     SecretDecisionError,
     consumer_credentials,
     days_left,
     new_end_date,
-    personal_limit_reached,
     plan_absent,
     plan_present,
-    policy_max_lifetime_days,
     public_credential,
     rotation_settings_error,
     secret_display_name,

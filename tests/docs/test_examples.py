@@ -185,7 +185,7 @@ def test_module_examples_pass_argument_validation(module, docs):
 
 def _playbook_default_unique_name() -> str:
     # The playbooks' default for msteams_app_unique_name is decided in Python (run_prepare).
-    from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import DEFAULT_APP_UNIQUE_NAME
+    from ansible_collections.procall.msteams.plugins.module_utils._run_settings import DEFAULT_APP_UNIQUE_NAME
 
     return DEFAULT_APP_UNIQUE_NAME
 

@@ -3,7 +3,7 @@ realistic emulator world, orphaned secrets, and the Prometheus / Nagios files of
 
 One test, two playbook runs (the CI budget): the rotation identity is the one docs/permissions.md
 recommends (Application.ReadWrite.OwnedBy only, owner of the app). The rules themselves are unit
-tested (tests/unit/plugins/module_utils/test_run_status_monitoring.py, test_consent.py).
+tested (tests/unit/plugins/module_utils/test_status_report_monitoring.py, test_consent.py).
 """
 
 from __future__ import annotations

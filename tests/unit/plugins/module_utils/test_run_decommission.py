@@ -6,7 +6,8 @@ import json
 import pytest
 from ansible_collections.procall.msteams.plugins.module_utils import _run_decommission as d
 from ansible_collections.procall.msteams.plugins.module_utils._msteams_cfg import VENDOR_DEFAULTS
-from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import TITLES, RunInputError
+from ansible_collections.procall.msteams.plugins.module_utils._run_settings import RunInputError
+from ansible_collections.procall.msteams.plugins.module_utils._run_summary import TITLES
 
 APP = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 VENDOR_APP = "00000000-0000-0000-0000-00000000e510"

@@ -1,20 +1,16 @@
-"""Decisions of onboard and rotate_secret: settings, leaders, each host's steps and outcome, the halt rule, the summary."""
+"""Decisions of onboard and rotate_secret for one host: each step's plan and the host's outcome."""
 
 import json
 
 import pytest
 from ansible_collections.procall.msteams.plugins.module_utils import _run_outcome as o
+from ansible_collections.procall.msteams.plugins.module_utils._run_settings import RunInputError, host_settings
 
-TENANT = "11111111-2222-3333-4444-555555555555"
+from .test_run_settings import TENANT, settings
+
 APP = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 OTHER = "99999999-bbbb-cccc-dddd-eeeeeeeeeeee"
 NEW_VALUE = "xyz-the-new-secret-value"
-
-
-def settings(**variables):
-    base = {"msteams_tenant_id": TENANT, "msteams_tenant_name": "contoso"}
-    base.update(variables)
-    return o.host_settings("ucs1", base)
 
 
 def started(mode="onboard"):
@@ -39,51 +35,16 @@ def through_deploy(mode="onboard", current=None, has_secret=True, result=None, c
     return o.plan_deploy(mode, plan, secret_result() if result is None else result, check_mode)
 
 
-# -- inventory ---------------------------------------------------------------------------------------------
-
-
-def test_settings_with_defaults():
-    s = settings()
-    assert s["proceed"] and s["targeted"] and s["tenant"] == "contoso"
-    assert s["app_unique_name"] == "procall-msteams" and s["app_key"] == TENANT + "/procall-msteams"
-    assert (s["rotate_before_days"], s["validity_days"]) == (30, 180)
-
-
-def test_settings_from_the_inventory():
-    s = settings(msteams_tenant_name=None, msteams_app_unique_name="Own-App", msteams_secret_rotate_before_days="35", msteams_secret_validity_days=90)
-    assert s["tenant"] == TENANT and s["app_key"] == TENANT + "/own-app"
-    assert (s["rotate_before_days"], s["validity_days"]) == (35, 90)
-
-
-@pytest.mark.parametrize("tenant", [None, "", "  "])
-def test_settings_without_a_tenant_fail_the_host_not_the_run(tenant):
-    s = o.host_settings("ucs1", {"msteams_tenant_id": tenant})
-    assert not s["proceed"] and s["app_key"] == "" and s["tenant"] == "?"
-    assert s["outcome"] == {"status": "failed", "reason": "ucs1 has no msteams_tenant_id: set it in the group_vars of its tenant group (docs/inventory.md)."}
-
-
-@pytest.mark.parametrize(("value", "words"), [("soon", "must be a whole number of days"), (-1, "must not be negative")])
-def test_settings_with_bad_days_name_the_variable(value, words):
-    s = settings(msteams_secret_validity_days=value)
-    assert not s["proceed"] and s["outcome"]["status"] == "failed"
-    assert s["outcome"]["reason"].startswith("ucs1: msteams_secret_validity_days " + words)
-
-
-def test_leaders_first_host_per_key_and_none_for_empty_keys():
-    leaders = o.elect_leaders([("a", "t/x"), ("b", ""), ("c", "t/x"), ("d", "t/y")])
-    assert leaders == {"t/x": "a", "t/y": "d"}
-
-
 # -- start ---------------------------------------------------------------------------------------------------
 
 
 def test_start_refuses_an_unknown_mode():
-    with pytest.raises(o.RunInputError, match="mode must be one of onboard, rotate"):
+    with pytest.raises(RunInputError, match="mode must be one of onboard, rotate"):
         o.plan_start("deploy", settings())
 
 
 def test_start_keeps_the_inventory_failure():
-    plan = o.plan_start("onboard", o.host_settings("ucs1", {}))
+    plan = o.plan_start("onboard", host_settings("ucs1", {}))
     assert not plan["proceed"] and "no msteams_tenant_id" in plan["outcome"]["reason"]
     assert o.plan_start("onboard", None)["outcome"]["status"] == "failed"
 
@@ -289,86 +250,6 @@ def test_withdraw_only_a_secret_this_run_created():
     assert o.withdraw_key_id(None) == ""
 
 
-# -- rollout halt ----------------------------------------------------------------------------------------------------------
-
-
-def outcomes(*statuses):
-    return [{"status": s} for s in statuses]
-
-
-def test_halt_when_every_tried_host_of_the_batch_failed():
-    assert o.rollout_halt(outcomes("failed", "kept"), outcomes("failed", "kept")) == "every host of a batch failed"
-
-
-def test_no_halt_when_one_host_of_the_batch_rotated():
-    assert o.rollout_halt(outcomes("failed", "rotated"), outcomes("failed", "rotated")) is None
-
-
-def test_no_halt_when_nothing_was_tried():
-    assert o.rollout_halt(outcomes("kept", "skipped") + [None], outcomes("kept")) is None
-
-
-def test_halt_at_max_failed_hosts_across_batches():
-    assert o.rollout_halt(outcomes("failed", "rotated"), outcomes("failed", "rotated", "failed"), "2") == "msteams_max_failed_hosts (2) hosts failed"
-    assert o.rollout_halt(outcomes("failed", "rotated"), outcomes("failed", "rotated"), 2) is None
-    assert o.rollout_halt(outcomes("rotated"), outcomes("rotated"), "") is None
-
-
-def test_halt_refuses_a_bad_max_failed_hosts():
-    with pytest.raises(o.RunInputError, match="msteams_max_failed_hosts must be a whole number"):
-        o.rollout_halt([], [], "many")
-
-
-# -- summary ------------------------------------------------------------------------------------------------------------------
-
-
-def test_summary_groups_hosts_by_status_with_their_reasons():
-    report = o.summary_report(
-        "rotate_secret",
-        [
-            ("ucs1", "contoso", {"status": "rotated", "reason": ""}),
-            ("ucs2", "contoso", {"status": "failed", "reason": "Start the UCServer service:\nit did not start"}),
-            ("ucs3", "fabrikam", {"status": "kept", "reason": ""}),
-            ("ucs4", "fabrikam", None),
-        ],
-    )
-    assert report["lines"] == [
-        "procall.msteams.rotate_secret: 4 host(s)",
-        o.TITLES["failed"] + ": 2",
-        "  - ucs2 [contoso]: Start the UCServer service: it did not start",
-        "  - ucs4 [fabrikam]: " + o.UNKNOWN_FAILURE_REASON,
-        o.TITLES["kept"] + ": 1",
-        "  - ucs3 [fabrikam]",
-        o.TITLES["rotated"] + ": 1",
-        "  - ucs1 [contoso]",
-    ]
-    assert report["fail_msg"].startswith("2 host(s) failed: ucs2, ucs4. They keep their previous secret")
-    assert json.loads(report["json"]) == {"run": "rotate_secret", "hosts": report["rows"]}
-
-
-def test_summary_of_a_clean_run_does_not_fail_and_knows_unknown_statuses():
-    report = o.summary_report("onboard", [("ucs1", "contoso", {"status": "new_kind"})])
-    assert report["fail_msg"] == "" and report["lines"][1] == "new_kind: 1"
-    assert report["rows"] == [{"host": "ucs1", "tenant": "contoso", "reason": "", "status": "new_kind"}]
-
-
-def test_consent_pending_title_names_the_vendor_step():
-    assert 'vendor step "Commission in the admin GUI"' in o.TITLES["consent_pending"]
-
-
-@pytest.mark.parametrize(
-    ("rotate_before", "validity", "proceed"), [("200", None, False), (180, 180, False), (179, 180, True), (None, "30", False), (0, 1, True)]
-)
-def test_rotation_pair_is_checked_where_the_variables_are_read(rotate_before, validity, proceed):
-    variables = {"msteams_tenant_id": "t1", "msteams_secret_rotate_before_days": rotate_before, "msteams_secret_validity_days": validity}
-    settings = o.host_settings("ucs1", variables)
-    assert settings["proceed"] is proceed
-    if not proceed:
-        reason = settings["outcome"]["reason"]
-        assert reason.startswith("ucs1: msteams_secret_rotate_before_days (")
-        assert "smaller than msteams_secret_validity_days (" in reason
-
-
 # -- the fast path: the leader's one read of the app decides a converged host ------------------------------------------------
 
 READ_AT = "2026-06-01T12:00:00Z"
@@ -523,38 +404,6 @@ def test_a_secret_the_module_kept_settles_cleanup_by_its_start():
 def test_without_a_snapshot_only_the_superseded_secret_goes():
     deploy = through_deploy("rotate", result=created())
     assert deploy["revoke_key_ids"] == ["k-old"]
-
-
-@pytest.mark.parametrize(("value", "words"), [("soon", "from 0 to 10080"), (-1, "from 0 to 10080, not -1"), (10081, "not 10081")])
-def test_settings_with_a_bad_grace_name_the_variable(value, words):
-    s = settings(msteams_secret_revoke_grace_minutes=value)
-    assert not s["proceed"] and s["outcome"]["reason"].startswith("ucs1: msteams_secret_revoke_grace_minutes must be a whole number of minutes")
-    assert words in s["outcome"]["reason"]
-    assert "soon" not in s["outcome"]["reason"], "a text value is never echoed (it may be a secret in the wrong variable)"
-
-
-def test_settings_grace_and_health_check_defaults_and_values():
-    s = settings()
-    assert (s["revoke_grace_minutes"], s["health_check"]) == (60, False)
-    s = settings(msteams_secret_revoke_grace_minutes="0", msteams_secret_health_check=True)
-    assert (s["revoke_grace_minutes"], s["health_check"]) == (0, True)
-    assert settings(msteams_secret_health_check="off")["health_check"] is False
-
-
-def test_settings_with_a_bad_health_check_name_the_variable():
-    s = settings(msteams_secret_health_check="sometimes")
-    assert not s["proceed"] and s["outcome"]["reason"] == "ucs1: msteams_secret_health_check must be true or false (yes/no, on/off, 1/0)"
-
-
-def test_the_failed_hosts_themselves_fail_the_run():
-    report = o.summary_report("rotate_secret", [("ucs1", "c", {"status": "rotated"}), ("ucs2", "c", {"status": "failed", "reason": "x"}), ("ucs3", "c", None)])
-    assert report["failing_hosts"] == ["ucs2", "ucs3"]
-    # ucs3 left the play unreachable: ucs2 carries the failure, not ucs1 that ran the report.
-    assert o.hosts_to_fail(report["failing_hosts"], ["ucs1", "ucs2", "localhost"], "ucs1") == ["ucs2"]
-    # Every failed host left the play: the host that ran the report fails, so the run still fails.
-    assert o.hosts_to_fail(["ucs3"], ["ucs1", "localhost"], "ucs1") == ["ucs1"]
-    assert o.hosts_to_fail([], ["ucs1"], "ucs1") == []
-    assert o.hosts_to_fail(["ucs2"], None, "localhost") == ["localhost"]
 
 
 def test_only_rotate_reads_the_host_in_its_start_step():

@@ -1,11 +1,10 @@
-"""The status playbook's decisions: every problem, every state, the secret match, the report files."""
+"""The status playbook's decisions for one host: every problem, every state, the secret match."""
 
-import csv
-import io
 import json
 
 import pytest
 from ansible_collections.procall.msteams.plugins.module_utils import _run_status as st
+from ansible_collections.procall.msteams.plugins.module_utils import _status_report as rp
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 CLIENT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -158,56 +157,8 @@ def test_row_never_holds_the_deployed_secret():
     assert SECRET not in json.dumps(row())
 
 
-# -- the report ------------------------------------------------------------------------------------------------
-
-
-def test_report_rows_fill_every_field_and_failed_reads_are_broken():
-    report = st.status_report(
-        [("ucs1", "contoso", row()), ("ucs2", "contoso", st.unread_row("WinRM refused")), ("ucs3", "contoso", None)],
-        min_days=14,
-    )
-    rows = {r["host"]: r for r in report["rows"]}
-    assert rows["ucs1"]["status"] == "ok"
-    assert rows["ucs2"]["status"] == "broken" and rows["ucs2"]["reason"] == "WinRM refused"
-    assert rows["ucs3"]["status"] == "broken" and rows["ucs3"]["reason"] == st.UNREAD_REASON
-    for r in rows.values():
-        assert set(st.ROW_FIELDS) <= set(r)
-    assert json.loads(report["json"]) == {"hosts": report["rows"], "orphans": [], "not_checked": []}
-    assert report["fail_msg"] == "2 host(s) need attention: ucs2 broken, ucs3 broken (threshold: 14 days left)"
-
-
-def test_report_does_not_fail_for_healthy_hosts():
-    report = st.status_report([("ucs1", "contoso", row()), ("ucs2", "contoso", row(info=app(secret("k1", 20))))])
-    assert report["fail_msg"] == ""
-
-
 def test_unread_row_has_a_reason():
     assert st.unread_row(None)["reason"] == "the host could not be read"
-
-
-def test_csv_quotes_commas_quotes_and_line_breaks():
-    tricky = dict(row(current(service_state="stopped")), reason='a, "quoted"\nreason')
-    text = st.csv_text([st.report_row("ucs1", "contoso, Inc.", tricky)])
-    parsed = list(csv.reader(io.StringIO(text)))
-    assert parsed[0] == list(st.CSV_COLUMNS)
-    values = dict(zip(parsed[0], parsed[1]))
-    assert values["tenant"] == "contoso, Inc."
-    assert values["reason"] == 'a, "quoted"\nreason'
-    assert values["secret_days_left"] == "100" and values["integration_enabled"] == "True"
-
-
-def test_csv_leaves_empty_cells_for_missing_values():
-    text = st.csv_text([st.report_row("ucs1", "contoso", None)])
-    values = dict(zip(*list(csv.reader(io.StringIO(text)))))
-    assert values["secret_days_left"] == "" and values["status"] == "broken"
-
-
-def test_table_shows_dashes_and_yes_no():
-    lines = st.table_lines([st.report_row("ucs1", "contoso", row()), st.report_row("ucs2", "contoso", None)])
-    assert lines[0].startswith("HOST") and "DAYS LEFT" in lines[0]
-    assert " yes " in lines[1] and CLIENT in lines[1]
-    assert lines[2].split()[:4] == ["ucs2", "contoso", "-", "-"]
-    assert " no " in lines[2] and "pending" in lines[2]
 
 
 # -- replaced secrets that still work (an overlapping run, a revoke that failed) ---------------------------------------
@@ -229,7 +180,7 @@ def test_replaced_secrets_are_reported_per_host_without_a_problem():
     r = row(info=info)
     assert r["status"] == "ok" and r["reason"] == ""
     assert r["replaced_secrets"] == [{"key_id": "k-left", "days_left": 20}, {"key_id": "k-newer", "days_left": 100}]
-    report = st.status_report([(HOST, "contoso", r)])
+    report = rp.status_report([(HOST, "contoso", r)])
     assert report["lines"][-3].startswith("Replaced secrets still valid") and report["lines"][-2].split() == [HOST, "k-left", "20"]
     assert json.loads(report["json"])["hosts"][0]["replaced_secrets"] == r["replaced_secrets"]
 
@@ -240,4 +191,4 @@ def test_no_replaced_secrets_without_the_read_time_or_a_match_of_the_hosts_own_n
     shared = dict(dated("k-run", "abc", "2026-05-01T00:00:00Z"), display_name="procall-msteams")
     assert row(info=app(shared, secrets[1], secrets_read_at="2026-06-01T00:00:00Z"))["replaced_secrets"] == []
     assert row(info=app(*secrets, secrets_read_at="2026-06-01T00:00:00Z"), deployed="zzz-unknown")["replaced_secrets"] == []
-    assert st.report_row(HOST, "contoso", {"status": "failed"})["replaced_secrets"] == []
+    assert rp.report_row(HOST, "contoso", {"status": "failed"})["replaced_secrets"] == []

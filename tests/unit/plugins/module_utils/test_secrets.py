@@ -143,29 +143,9 @@ def test_absent_without_consumer_or_key_ids_is_an_error():
         s.plan_absent([cred("a", UCS1, 10)])
 
 
-def test_personal_limit():
-    app = {"signInAudience": "AzureADandPersonalMicrosoftAccount", "passwordCredentials": [{}, {}]}
-    assert s.personal_limit_reached(app)
-    assert not s.personal_limit_reached({"signInAudience": "AzureADMyOrg", "passwordCredentials": [{}, {}]})
-    assert not s.personal_limit_reached({"signInAudience": "PersonalMicrosoftAccount", "passwordCredentials": [{}]})
-
-
 def test_public_credential_has_no_value():
     out = s.public_credential(dict(cred("k", UCS1, 40), secretText="nope"), NOW)
     assert out["days_left"] == 40 and "nope" not in str(out)
-
-
-@pytest.mark.parametrize(("text", "days"), [("P90D", 90), ("P1Y", 365), ("P6M", 180), ("P2W", 14), ("PT1H", None), ("", None), ("garbage", None)])
-def test_duration_days(text, days):
-    assert s.duration_days(text) == days
-
-
-def test_policy_max_lifetime_smallest_enabled():
-    tenant = {"applicationRestrictions": {"passwordCredentials": [{"restrictionType": "passwordLifetime", "maxLifetime": "P180D"}]}}
-    app = {"restrictions": {"passwordCredentials": [{"restrictionType": "passwordLifetime", "maxLifetime": "P90D", "state": "enabled"}]}}
-    off = {"restrictions": {"passwordCredentials": [{"restrictionType": "passwordLifetime", "maxLifetime": "P10D", "state": "disabled"}]}}
-    assert s.policy_max_lifetime_days([tenant, app, off]) == 90
-    assert s.policy_max_lifetime_days([{"restrictions": {"passwordCredentials": [{"restrictionType": "passwordAddition"}]}}]) is None
 
 
 def test_secret_consumer_of_display_names():

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from ansible_collections.procall.msteams.plugins.module_utils import _run_status as st
+from ansible_collections.procall.msteams.plugins.module_utils import _status_report as rp
 
 from .test_run_status import CLIENT, TENANT, current
 
@@ -68,7 +69,7 @@ def test_app_notes_empty_for_an_unread_or_missing_app(info):
 
 
 def test_report_lists_orphans_and_not_checked_once_per_app_and_keeps_them_out_of_the_rows():
-    report = st.status_report(fleet())
+    report = rp.status_report(fleet())
     doc = json.loads(report["json"])
     assert [o["key_id"] for o in doc["orphans"]] == ["k3"]
     assert doc["orphans"][0]["client_id"] == CLIENT and doc["orphans"][0]["tenant_id"] == TENANT
@@ -81,7 +82,7 @@ def test_report_lists_orphans_and_not_checked_once_per_app_and_keeps_them_out_of
 
 def test_report_without_notes_has_no_extra_lines():
     plain = app_info(secret("k1", 100, "ucs1", hint="aaa"), consent={"not_checked": []})
-    report = st.status_report([("ucs1", "contoso", outcome("ucs1", "aaa-value", info=plain, inventory=["ucs1"]))])
+    report = rp.status_report([("ucs1", "contoso", outcome("ucs1", "aaa-value", info=plain, inventory=["ucs1"]))])
     assert len(report["lines"]) == 2
     assert json.loads(report["json"])["orphans"] == []
 
@@ -96,7 +97,7 @@ def parsed_families(text):
 
 def test_prometheus_textfile_parses_with_labels_and_values():
     hosts = fleet(ucs3=st.unread_row("WinRM refused"))
-    report = st.status_report(hosts, generated_at=1767225600.5)
+    report = rp.status_report(hosts, generated_at=1767225600.5)
     families = parsed_families(report["prometheus"])
     assert set(families) == {
         "procall_msteams_secret_days_left",
@@ -111,7 +112,7 @@ def test_prometheus_textfile_parses_with_labels_and_values():
     assert days["ucs2"][1] == 20 and "ucs3" not in days
     status = {(s.labels["host"], s.labels["status"]): s.value for s in families["procall_msteams_host_status"].samples}
     assert status[("ucs1", "ok")] == 1 and status[("ucs2", "rotation_due")] == 1 and status[("ucs3", "broken")] == 1
-    assert sum(status.values()) == 3 and len(status) == 3 * len(st.REPORT_STATES)
+    assert sum(status.values()) == 3 and len(status) == 3 * len(rp.REPORT_STATES)
     assert all(s.labels["tenant"] == "contoso" for s in families["procall_msteams_host_status"].samples)
     orphans = families["procall_msteams_orphan_secret_days_left"].samples
     assert [(s.labels["consumer"], s.labels["key_id"], s.value) for s in orphans] == [("old-ucs", "k3", 7)]
@@ -122,13 +123,13 @@ def test_prometheus_textfile_parses_with_labels_and_values():
 
 def test_prometheus_label_values_are_escaped():
     odd = 'ucs "quoted" \\ back\nslash'
-    report = st.status_report([(odd, 'ten"ant', outcome("ucs1", "aaa-value"))])
+    report = rp.status_report([(odd, 'ten"ant', outcome("ucs1", "aaa-value"))])
     sample = parsed_families(report["prometheus"])["procall_msteams_secret_days_left"].samples[0]
     assert sample.labels["host"] == odd and sample.labels["tenant"] == 'ten"ant'
 
 
 def test_prometheus_without_run_time_and_hosts_still_parses():
-    families = parsed_families(st.prometheus_text([], [], None))
+    families = parsed_families(rp.prometheus_text([], [], None))
     assert "procall_msteams_status_last_run_timestamp_seconds" not in families
     assert {s.value for s in families["procall_msteams_status_hosts"].samples} == {0}
 
@@ -176,8 +177,8 @@ def parse_plugin_output(text):
     ],
 )
 def test_nagios_exit_code_is_the_worst_host(statuses, code, state):
-    rows = [dict(st.report_row(host, "contoso", {"status": status, "secret_days_left": 50}), host=host) for host, status in statuses.items()]
-    exit_code, line = st.nagios_result(rows, [], 14, 30)
+    rows = [dict(rp.report_row(host, "contoso", {"status": status, "secret_days_left": 50}), host=host) for host, status in statuses.items()]
+    exit_code, line = rp.nagios_result(rows, [], 14, 30)
     assert exit_code == code
     assert parse_plugin_output("%s\n%d\n" % (line, exit_code))[:2] == (code, state)
 
@@ -188,28 +189,28 @@ def test_nagios_thresholds_follow_the_days_left_states():
         ("a", "contoso", st.status_row("a", current(), app_info(secret("k1", 31, "a")), "abc-x", TENANT, 14, 30)),
         ("b", "contoso", st.status_row("b", current(), app_info(secret("k2", 30, "b")), "abc-x", TENANT, 14, 30)),
     ]
-    code, _state, text, perf = parse_plugin_output(st.status_report(hosts, 14, 30)["nagios"])
+    code, _state, text, perf = parse_plugin_output(rp.status_report(hosts, 14, 30)["nagios"])
     assert code == 1 and text.startswith("2 hosts: 1 warning (b rotation_due)")
     assert perf["a days_left"] == (31.0, "31:", "14:") and perf["b days_left"] == (30.0, "31:", "14:")
     hosts.append(("c", "contoso", st.status_row("c", current(), app_info(secret("k3", 13, "c")), "abc-x", TENANT, 14, 30)))
-    code, state, text, perf = parse_plugin_output(st.status_report(hosts, 14, 30)["nagios"])
+    code, state, text, perf = parse_plugin_output(rp.status_report(hosts, 14, 30)["nagios"])
     assert (code, state) == (2, "CRITICAL") and "1 critical (c expiring)" in text
     assert perf["hosts"][0] == 3 and perf["critical"][0] == 1 and perf["warning"][0] == 1
 
 
 def test_nagios_ok_counts_orphans_and_unknown_without_hosts():
-    code, state, text, perf = parse_plugin_output(st.status_report(fleet(ucs2=outcome("ucs2", "bbb-value", info=INFO)))["nagios"])
+    code, state, text, perf = parse_plugin_output(rp.status_report(fleet(ucs2=outcome("ucs2", "bbb-value", info=INFO)))["nagios"])
     assert perf["orphans"][0] == 1 and "1 secret(s) of no inventory host" in text
-    ok_row = [dict(st.report_row("ucs1", "contoso", {"status": "ok", "secret_days_left": 90}))]
-    code, line = st.nagios_result(ok_row)
+    ok_row = [dict(rp.report_row("ucs1", "contoso", {"status": "ok", "secret_days_left": 90}))]
+    code, line = rp.nagios_result(ok_row)
     assert (code, line.split(" | ")[0]) == (0, "PROCALL MSTEAMS OK - all 1 hosts ok")
-    code, state, text, perf = parse_plugin_output(st.status_report([])["nagios"])
+    code, state, text, perf = parse_plugin_output(rp.status_report([])["nagios"])
     assert (code, state, perf) == (3, "UNKNOWN", {"hosts": (0.0, "", "")})
 
 
 def test_nagios_labels_and_text_survive_odd_host_names():
-    rows = [dict(st.report_row("o'brien|x=1", "contoso", {"status": "broken", "secret_days_left": 5}))]
-    code, line = st.nagios_result(rows)
+    rows = [dict(rp.report_row("o'brien|x=1", "contoso", {"status": "broken", "secret_days_left": 5}))]
+    code, line = rp.nagios_result(rows)
     parsed = parse_plugin_output("%s\n%d\n" % (line, code))
     assert parsed[0] == 2 and parsed[3]["o'brien/x_1 days_left"] == (5.0, "31:", "14:")
     assert "o'brien/x=1 broken" in parsed[2]
