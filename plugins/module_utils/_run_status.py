@@ -32,8 +32,6 @@ from ansible_collections.procall.msteams.plugins.module_utils._secrets import (
 DEFAULT_MIN_DAYS = 14
 DEFAULT_DUE_DAYS = 30
 
-STATES = ("ok", "consent_pending", "rotation_due", "expiring", "broken")
-
 
 def _text(value):
     return "" if value is None else str(value)

@@ -150,3 +150,25 @@ def test_a_fault_cue_can_name_the_file_written(tmp_path):
     assert ucsim.Host.trips("file_write", "file_write", {"path": "C:\\x\\any.bak"})
     assert ucsim.Host.trips("file_write:msteams.cfg", "file_write", {"path": "C:\\X\\MSTEAMS.CFG"})
     assert not ucsim.Host.trips("service_stop", "file_write", {})
+
+
+def test_a_module_run_in_a_fork_answers_as_in_a_new_interpreter(tmp_path):
+    # The simhost connection runs pipelined modules in a fork of its worker (cheaper); the answers,
+    # failures included, are those of a module run by a new interpreter as `local` runs it.
+    fleet = build_fleet(tmp_path, [{"name": "h", "cfg": GOOD}])
+    host = fleet["h"]
+    (tmp_path / "play.yml").write_text(
+        "- hosts: h\n  gather_facts: false\n  tasks:\n"
+        "    - name: read\n      ansible.windows.slurp:\n        src: 'C:\\Program Files\\estos\\UCServer\\config\\msteams.cfg'\n"
+        "    - name: missing\n      ansible.windows.slurp:\n        src: 'C:\\nothing\\here.cfg'\n      ignore_errors: true\n"
+        "    - name: service\n      ansible.windows.win_service_info:\n        name: eucsrv\n"
+    )
+    answers = {}
+    for fork in ("1", "0"):
+        before = host.state().get("forked_calls", 0)
+        result = fleet.run(tmp_path / "play.yml", workdir=tmp_path / f"run{fork}", env={"UCSIM_FORK_MODULES": fork})
+        assert result.rc == 0, result
+        assert host.state().get("forked_calls", 0) - before == (3 if fork == "1" else 0)
+        answers[fork] = {name: result.task_results(name)["h"] for name in ("read", "missing", "service")}
+    assert answers["1"] == answers["0"]
+    assert answers["1"]["missing"]["failed"] is True and "content" in answers["1"]["read"]

@@ -15,13 +15,25 @@ Two things for the benchmarks (tests/benchmarks/fleet.py):
 - ``host_cpu`` in the host's state adds up the CPU seconds of the module processes this
   connection ran: on a real host that work runs on the Windows host, not on the controller,
   so a benchmark can tell the controller's own share from the simulated hosts'.
+
+A pipelined module (the AnsiballZ wrapper arrives on stdin) runs in a fork of this worker
+instead of a new Python interpreter: the same wrapper, module and ``module_utils`` code (of the
+same ansible-core), but without the interpreter start and the compiling of ``module_utils``
+from the payload's zip, which cost most of a stand-in module's CPU. Exit code, stdout and
+stderr are the module's as with ``local`` (tests/simulator/test_model.py compares both ways);
+the host's state counts these calls in ``forked_calls``. ``UCSIM_FORK_MODULES=0`` runs a new
+interpreter as ``local`` does. Async tasks are not pipelined and always take ``local``'s way.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import resource
+import selectors
+import sys
 import time
+import traceback
 
 from ansible.errors import AnsibleConnectionFailure
 from ansible.plugins.connection.local import Connection as LocalConnection
@@ -92,9 +104,65 @@ class Connection(LocalConnection):
         os.environ["UCSIM_HOST_DIR"] = root
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         try:
+            if in_data and _FORK_MODULES and b"_ansiballz_main" in in_data:
+                with Host(root).locked() as state:
+                    state["forked_calls"] = state.get("forked_calls", 0) + 1
+                return _run_wrapper_in_fork(in_data)
             return super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
         finally:
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             with Host(root).locked() as state:
                 state["host_cpu"] = state.get("host_cpu", 0.0) + used
+
+
+_FORK_MODULES = os.environ.get("UCSIM_FORK_MODULES", "1") != "0"
+
+
+def _run_wrapper_in_fork(wrapper):
+    """(rc, stdout, stderr) of the AnsiballZ ``wrapper`` run as ``__main__`` in a forked child."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: the module's process
+        code = 1
+        try:
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            for fd in (out_r, out_w, err_r, err_w):
+                os.close(fd)
+            sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+            sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
+            sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
+            sys.argv = ["AnsiballZ_module.py"]
+            exec(compile(wrapper, "AnsiballZ_module.py", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})  # noqa: S102 - the module payload local would run
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:  # noqa: BLE001 - reported on stderr like an interpreter would
+            traceback.print_exc()
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+    os.close(out_w)
+    os.close(err_w)
+    chunks = {out_r: [], err_r: []}
+    with selectors.DefaultSelector() as selector:
+        for fd in chunks:
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map():
+            for key, _events in selector.select():
+                data = os.read(key.fd, 65536)
+                if data:
+                    chunks[key.fd].append(data)
+                else:
+                    selector.unregister(key.fd)
+                    os.close(key.fd)
+    _pid, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks[out_r]), b"".join(chunks[err_r])
