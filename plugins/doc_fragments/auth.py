@@ -120,6 +120,9 @@ options:
         dropped connections (for every method, also token requests), reads of an object the task just created that
         Graph has not replicated yet, a lookup of an app that is not listed yet, and a new secret the token service
         does not accept yet.
+      - A failed call waits a random share of 1, 2, 4, then 8 seconds before each new attempt (exponential
+        backoff with full jitter), so retries neither fall into step with a fault that recurs at a fixed interval nor
+        reach Graph from many hosts at the same moment.
       - Each retry is one line of the result's C(graph_retries) (call, reason, seconds waited; shown with C(-v)), not a
         warning. A task warns only when its retries used half of O(max_retry_wait) or more.
       - A create whose answer may have been lost is retried safely - the app is looked up by its name, a secret by

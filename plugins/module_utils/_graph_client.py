@@ -77,10 +77,10 @@ def odata_quote(value):
 class GraphClient:
     """One Graph connection of one module run."""
 
-    def __init__(self, params, sleep=None, session=None):
+    def __init__(self, params, sleep=None, session=None, spread=None):
         self.settings = GraphSettings(params)
         self.request_count = 0
-        budget_args = {"sleep": sleep} if sleep is not None else {}
+        budget_args = {k: v for k, v in (("sleep", sleep), ("spread", spread)) if v is not None}
         # Retries are recorded, not warned about: ``retry_report()`` says what the result shows.
         self.budget = RetryBudget(self.settings.max_retry_wait, **budget_args)
         self.session = session or GraphSession(self.budget, self.settings.verify, self.settings.timeout, counter=self._count)

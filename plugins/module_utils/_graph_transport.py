@@ -24,6 +24,7 @@ resends a POST. requests' default adapter (no retries) is used underneath.
 
 from __future__ import annotations
 
+import random
 import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -56,7 +57,7 @@ NOTE_LINES_LIMIT = 25
 
 
 def backoff(attempt):
-    """1, 2, 4, 8, 8 ... seconds."""
+    """1, 2, 4, 8, 8 ... seconds: the longest wait before attempt ``attempt + 1``."""
     return min(2.0**attempt, BACKOFF_CAP)
 
 
@@ -79,31 +80,42 @@ class RetryBudget:
     """The total time one module run may spend waiting (max_retry_wait), shared by every retry.
 
     ``events`` records every wait as ``(target, reason, seconds)`` for :func:`retry_report`.
+    ``spread() -> [0, 1)`` draws the share of the backoff a failed call waits (full jitter).
     """
 
-    def __init__(self, max_wait, sleep=time.sleep):
+    def __init__(self, max_wait, sleep=time.sleep, spread=random.random):
         self.max_wait = float(max_wait)
         self.waited = 0.0
         self.retries = 0
         self.events = []
         self._sleep = sleep
+        self._spread = spread
 
     @property
     def remaining(self):
         return max(0.0, self.max_wait - self.waited)
 
-    def next_wait(self, attempt, retry_after=None, cap=None):
+    def next_wait(self, attempt, retry_after=None, cap=None, jitter=False):
         """Seconds to wait before attempt ``attempt + 1``, or None when the budget (or ``cap``) is spent.
 
         ``Retry-After`` is honoured as given: when it is longer than what is left, waiting part of
-        it would only be throttled again, so the answer is None at once.
+        it would only be throttled again, so the answer is None at once. ``jitter`` draws the wait
+        from ``[0, backoff]`` (full jitter) for a call that failed: fixed waits of 2 s and more
+        meet a fault that recurs every 2 s (a flaky link, a recycling proxy) on every attempt, and
+        many hosts retrying in step hit Graph together (retries "with exponential backoff and
+        jitter": https://docs.aws.amazon.com/wellarchitected/latest/framework/rel05-bp03.html,
+        https://learn.microsoft.com/en-us/azure/well-architected/reliability/handle-transient-faults).
+        Polls for eventual consistency (``until``) keep the plain schedule: no fault to fall into step with.
         """
         remaining = self.remaining if cap is None else min(self.remaining, cap)
         if retry_after is not None:
             return retry_after if retry_after <= remaining else None
         if remaining < SMALLEST_WAIT:
             return None
-        return min(backoff(attempt), remaining)
+        wait = backoff(attempt)
+        if jitter:
+            wait = max(SMALLEST_WAIT, wait * self._spread())
+        return min(wait, remaining)
 
     def spend(self, seconds):
         """Charge time lost without sleeping (an attempt that hung until ``timeout``)."""
@@ -255,7 +267,7 @@ if HAS_REQUESTS:
                     reason = retry_if(response)
                 if reason is None:
                     return response
-                wait = self.budget.next_wait(attempt, retry_after_seconds(response))
+                wait = self.budget.next_wait(attempt, retry_after_seconds(response), jitter=True)
                 if wait is None:
                     raise RetriesExhausted(method, url, self.budget.waited, self.budget.max_wait, response=response, error=error)
                 self.budget.wait(wait, reason, target=call_target(method, url))

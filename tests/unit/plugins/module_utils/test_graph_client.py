@@ -32,11 +32,15 @@ class Recorder:
     def sleep(self, seconds):
         self.sleeps.append(seconds)
 
+    def spread(self):
+        """The full backoff of each retry (no jitter), so the waits are exact."""
+        return 1.0
+
 
 def client(params, rec=None, **overrides):
     rec = rec or Recorder()
     merged = dict(params, **overrides)
-    return GraphClient(merged, sleep=rec.sleep)
+    return GraphClient(merged, sleep=rec.sleep, spread=rec.spread)
 
 
 def test_429_is_retried_after_retry_after_and_reported(graph_stub, stub_params):

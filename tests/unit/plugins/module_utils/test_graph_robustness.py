@@ -27,6 +27,10 @@ class Recorder:
     def sleep(self, seconds):
         self.sleeps.append(seconds)
 
+    def spread(self):
+        """The full backoff of each retry (no jitter), so the waits are exact."""
+        return 1.0
+
 
 def secret_params(stub, tmp_path, **overrides):
     params = {
@@ -50,7 +54,7 @@ def test_a_503_from_the_token_endpoint_is_retried_like_any_call(graph_stub, tmp_
     graph_stub.token_faults = [unavailable(), DROP]
     graph_stub.add("GET", r"^/v1.0/organization", (200, {}, {"value": [{"id": "org"}]}))
     rec = Recorder()
-    c = GraphClient(secret_params(graph_stub, tmp_path), sleep=rec.sleep)
+    c = GraphClient(secret_params(graph_stub, tmp_path), sleep=rec.sleep, spread=rec.spread)
     assert c.list("organization") == [{"id": "org"}]
     assert len(graph_stub.token_requests()) == 3 and rec.sleeps == [1.0, 2.0]
     notes = c.retry_report()["graph_retries"]
@@ -61,7 +65,7 @@ def test_a_503_from_the_token_endpoint_is_retried_like_any_call(graph_stub, tmp_
 def test_a_token_endpoint_that_keeps_failing_ends_in_one_sentence_not_msal_http_error(graph_stub, tmp_path):
     graph_stub.token_faults = [unavailable()] * 50
     rec = Recorder()
-    c = GraphClient(secret_params(graph_stub, tmp_path, max_retry_wait=3), sleep=rec.sleep)
+    c = GraphClient(secret_params(graph_stub, tmp_path, max_retry_wait=3), sleep=rec.sleep, spread=rec.spread)
     with pytest.raises(GraphError) as exc:
         c.list("organization")
     text = str(exc.value)
@@ -85,7 +89,7 @@ def test_a_tls_verification_failure_fails_at_once(graph_stub, tmp_path):
 
     wrong_ca, _chain = make_ca_and_cert(other_ca)
     rec = Recorder()
-    c = GraphClient(secret_params(graph_stub, tmp_path, ca_path=wrong_ca), sleep=rec.sleep)
+    c = GraphClient(secret_params(graph_stub, tmp_path, ca_path=wrong_ca), sleep=rec.sleep, spread=rec.spread)
     started = time.monotonic()
     with pytest.raises(GraphError) as exc:
         c.list("organization")
@@ -216,5 +220,5 @@ def test_the_env_an_awx_azure_credential_injects_validates(monkeypatch):
 def test_a_401_from_the_token_endpoint_is_not_retried(graph_stub, tmp_path):
     rec = Recorder()
     with pytest.raises(GraphAuthError):
-        GraphClient(secret_params(graph_stub, tmp_path, client_secret="wrong"), sleep=rec.sleep).token_claims()
+        GraphClient(secret_params(graph_stub, tmp_path, client_secret="wrong"), sleep=rec.sleep, spread=rec.spread).token_claims()
     assert rec.sleeps == [] and len(graph_stub.token_requests()) == 1

@@ -1,10 +1,15 @@
-"""retry_report: the one rule of what retries show (a result line each) and when they warn (issue 12)."""
+"""The retry budget: what retries show (a result line each), when they warn (issue 12), how long a failed call waits."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
+import requests
 from ansible_collections.procall.msteams.plugins.module_utils._graph_transport import (
     NOTE_LINES_LIMIT,
+    SMALLEST_WAIT,
+    GraphSession,
     RetryBudget,
     call_target,
     retry_report,
@@ -98,3 +103,56 @@ def test_budget_records_every_wait_for_the_report():
     assert {target for target, _r, _s in budget.events[1:]} == {"looking up the application"}
     report = retry_report(budget.events, budget.waited, budget.max_wait)
     assert report["warning"] and report["graph_retries"][1].startswith("looking up the application: not listed yet (")
+
+
+def test_a_failed_call_waits_a_random_share_of_the_backoff_a_poll_and_retry_after_do_not():
+    budget = RetryBudget(100, sleep=lambda s: None, spread=lambda: 0.25)
+    assert [budget.next_wait(n, jitter=True) for n in range(5)] == [0.25, 0.5, 1.0, 2.0, 2.0]
+    assert [budget.next_wait(n) for n in range(5)] == [1.0, 2.0, 4.0, 8.0, 8.0]  # eventual-consistency polls
+    assert budget.next_wait(3, retry_after=5, jitter=True) == 5  # Retry-After as given
+    assert RetryBudget(100, spread=lambda: 0.0).next_wait(0, jitter=True) == SMALLEST_WAIT
+    assert RetryBudget(1.5, spread=lambda: 0.99).next_wait(3, jitter=True) == 1.5  # never past the budget
+
+
+class _EveryPeriodDrop(requests.adapters.BaseAdapter):
+    """Answers 503 once, then drops the first request of every ``period`` seconds of a fake clock.
+
+    The emulator's ``drop_connections(every=2)`` after a first transient answer: the onboard run of
+    the fault matrix met it as NoBackingApplicationObject, then a drop at every fixed retry.
+    """
+
+    def __init__(self, clock, period):
+        super().__init__()
+        self.clock, self.period, self.next_drop, self.sent = clock, period, 0.0, 0
+
+    def send(self, request, **kwargs):
+        self.sent += 1
+        answer = requests.Response()
+        answer.status_code, answer.request = (503 if self.sent == 1 else 200), request
+        if self.sent > 1 and self.clock[0] >= self.next_drop:
+            self.next_drop = self.clock[0] + self.period
+            raise requests.exceptions.ConnectionError("dropped")
+        return answer
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("jitter", [True, False], ids=["full_jitter", "fixed_backoff"])
+def test_a_drop_every_2s_costs_fixed_waits_the_whole_budget_and_jittered_waits_little(jitter):
+    """Fixed waits of 2 s and more land each retry on the next period's drop: the call got through
+    only when the budget's last second shortened a wait (the fault matrix's onboard took 134 s)."""
+    clock = [0.0]
+
+    def sleep(seconds):
+        clock[0] += seconds
+
+    budget = RetryBudget(120, sleep=sleep, spread=random.Random(7).random if jitter else (lambda: 1.0))
+    session = GraphSession(budget)
+    drops = _EveryPeriodDrop(clock, period=2.0)
+    session.mount("https://", drops)
+    assert session.request("POST", "https://graph.example/v1.0/servicePrincipals").status_code == 200
+    if jitter:
+        assert budget.waited < 10 and drops.sent < 6, (budget.waited, drops.sent)
+    else:
+        assert budget.waited > 115 and drops.sent > 15, (budget.waited, drops.sent)
