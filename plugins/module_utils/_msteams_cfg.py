@@ -21,6 +21,8 @@ import codecs
 import json
 import re
 
+from ansible_collections.procall.msteams.plugins.module_utils._flags import FLAG_VALUES, read_flag
+
 # Key order and defaults of the vendor's own file ("Write msteams.cfg" in docs/vendor-procedure.md).
 VENDOR_KEYS = (
     "bEnabled",
@@ -63,14 +65,11 @@ def is_guid(value) -> bool:
 
 
 def to_flag(value, name):
-    """0/1, true/false (bool or string) -> the integer 0 or 1 the vendor file uses."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int) and value in (0, 1):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false", "yes", "no"):
-        return 1 if value.strip().lower() in ("1", "true", "yes") else 0
-    raise MsteamsCfgError(f"{name} must be 0, 1, true or false (also yes or no).")
+    """A switch (``_flags.read_flag``) -> the integer 0 or 1 the vendor file uses."""
+    flag = read_flag(value)
+    if flag is None:
+        raise MsteamsCfgError(f"{name} must be {FLAG_VALUES}.")
+    return int(flag)
 
 
 def to_int(value, name):

@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.procall.msteams.plugins.module_utils import _msteams_cfg as cfg
+from ansible_collections.procall.msteams.plugins.module_utils._flags import FLAG_VALUES, read_flag
 from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import CHECK_MODE_REASON, same_app
 from ansible_collections.procall.msteams.plugins.module_utils._run_settings import RunInputError
 from ansible_collections.procall.msteams.plugins.module_utils._secrets import DEFAULT_NAME_PREFIX, NAME_SEPARATOR, orphan_secrets
@@ -32,25 +33,19 @@ SELECTION_VARIABLE = "msteams_decommission_hosts"
 GONE_VARIABLE = "msteams_host_gone"
 DELETE_APP_VARIABLE = "msteams_decommission_delete_app"
 
-_TRUE = ("true", "yes", "on", "1")
-_FALSE = ("false", "no", "off", "0", "")
-
 
 def _text(value):
     return "" if value is None else str(value)
 
 
 def to_bool(value, name):
-    """A boolean inventory or extra variable (true/false, yes/no, on/off, 1/0)."""
-    if isinstance(value, bool):
-        return value
-    text = _text(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
+    """A boolean inventory or extra variable (``_flags.read_flag``); unset or empty is false."""
+    if not _text(value).strip():
         return False
-    # The value is a flag, never a secret: still not echoed, an inventory typo is found by name.
-    raise RunInputError("%s must be true or false (yes/no, on/off, 1/0)" % name)
+    flag = read_flag(value)
+    if flag is None:
+        raise RunInputError("%s must be %s" % (name, FLAG_VALUES))
+    return flag
 
 
 def selection_problem(limit, selected):

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.procall.msteams.plugins.module_utils._flags import FLAG_VALUES, read_flag
 from ansible_collections.procall.msteams.plugins.module_utils._secrets import rotation_settings_error
 
 DEFAULT_APP_UNIQUE_NAME = "procall-msteams"
@@ -53,15 +54,10 @@ def _flag(variables, name):
     value = variables.get(name)
     if value is None or value == "":
         return False
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1", "y", "t"):
-        return True
-    if text in ("false", "no", "off", "0", "n", "f"):
-        return False
-    # Not echoed: a value in the wrong variable may be a secret.
-    raise RunInputError("%s must be true or false (yes/no, on/off, 1/0)" % name)
+    flag = read_flag(value)
+    if flag is None:
+        raise RunInputError("%s must be %s" % (name, FLAG_VALUES))
+    return flag
 
 
 def _grace_minutes(variables):

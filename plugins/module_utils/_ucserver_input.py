@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.procall.msteams.plugins.module_utils._flags import FLAG_VALUES, read_flag
 from ansible_collections.procall.msteams.plugins.module_utils._msteams_cfg import MsteamsCfgError, is_guid, to_flag
 
 # msteams.cfg's iLogLevel and iPollingRate have no documented range (vendor defaults 4 and 5):
@@ -31,8 +32,6 @@ ACL_MODES = ("write", "always", "never")
 _DRIVE_PATH = re.compile(r"^[A-Za-z]:\\")
 # A Windows service name or process image name: no path separators, no wildcards.
 _PLAIN_NAME = re.compile(r"^[^\\/:*?\"<>|]+$")
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
 
 
 class RoleInputError(ValueError):
@@ -44,13 +43,10 @@ def is_unset(value) -> bool:
 
 
 def to_bool(value, name):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
-        return value.strip().lower() in _TRUE
-    raise RoleInputError(f"{name} must be true or false.")
+    flag = read_flag(value)
+    if flag is None:
+        raise RoleInputError(f"{name} must be {FLAG_VALUES}.")
+    return flag
 
 
 def to_whole(value, name, bounds, unit=""):

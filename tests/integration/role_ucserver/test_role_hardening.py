@@ -127,7 +127,7 @@ def test_bad_input_fails_before_any_host_call(ucserver_fleet, tmp_path):
         "loglevel": ({"ucserver_log_level": 10**12}, "ucserver_log_level must be a whole number from 0 to 10"),
         "polling": ({"ucserver_polling_rate": 0}, "ucserver_polling_rate must be a whole number from 1 to 3600 seconds"),
         "unc": ({"ucserver_install_dir": "\\\\fileserver\\share\\UCServer"}, "ucserver_install_dir must be a local folder with a drive letter"),
-        "flag": ({"ucserver_send_to_teams": "maybe"}, "ucserver_send_to_teams must be 0, 1, true or false"),
+        "flag": ({"ucserver_send_to_teams": "maybe"}, "ucserver_send_to_teams must be true or false (yes/no, on/off, 1/0)"),
         # WinRM over http with basic auth (the default transport over http): the secret would travel in clear
         "plainhttp": ({"ansible_connection": "winrm", "ansible_port": 5985, "ansible_host": "192.0.2.10"}, "ucserver_allow_unencrypted_winrm: true"),
     }

@@ -46,7 +46,7 @@ def test_flags_take_what_to_flag_takes(given, flag):
 
 def test_a_bad_flag_names_the_option_without_its_value():
     text = problem(send_to_teams="maybe-" + SECRET)
-    assert "ucserver_send_to_teams must be 0, 1, true or false" in text and SECRET not in text
+    assert "ucserver_send_to_teams must be true or false (yes/no, on/off, 1/0)" in text and SECRET not in text
 
 
 @pytest.mark.parametrize(
