@@ -24,9 +24,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.procall.msteams.plugins.module_utils import _msteams_cfg as cfg
-from ansible_collections.procall.msteams.plugins.module_utils._flags import FLAG_VALUES, read_flag
 from ansible_collections.procall.msteams.plugins.module_utils._run_outcome import CHECK_MODE_REASON, same_app
-from ansible_collections.procall.msteams.plugins.module_utils._run_settings import RunInputError
+from ansible_collections.procall.msteams.plugins.module_utils._run_settings import RunInputError, run_flag
 from ansible_collections.procall.msteams.plugins.module_utils._secrets import DEFAULT_NAME_PREFIX, NAME_SEPARATOR, orphan_secrets
 
 SELECTION_VARIABLE = "msteams_decommission_hosts"
@@ -42,10 +41,7 @@ def to_bool(value, name):
     """A boolean inventory or extra variable (``_flags.read_flag``); unset or empty is false."""
     if not _text(value).strip():
         return False
-    flag = read_flag(value)
-    if flag is None:
-        raise RunInputError("%s must be %s" % (name, FLAG_VALUES))
-    return flag
+    return run_flag(value, name)
 
 
 def selection_problem(limit, selected):

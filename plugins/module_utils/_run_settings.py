@@ -49,15 +49,20 @@ def _whole_number(variables, name, default):
     return number
 
 
+def run_flag(value, name):
+    """A run variable's switch (``_flags.read_flag``); ``RunInputError`` naming ``name`` when it is none."""
+    flag = read_flag(value)
+    if flag is None:
+        raise RunInputError("%s must be %s" % (name, FLAG_VALUES))
+    return flag
+
+
 def _flag(variables, name):
     """An inventory switch: true/false (yes/no, on/off, 1/0) as Ansible reads booleans; unset is false."""
     value = variables.get(name)
     if value is None or value == "":
         return False
-    flag = read_flag(value)
-    if flag is None:
-        raise RunInputError("%s must be %s" % (name, FLAG_VALUES))
-    return flag
+    return run_flag(value, name)
 
 
 def _grace_minutes(variables):
